@@ -1,0 +1,1 @@
+"""The Shipfloor Flet app: local store, sync client, view models and views."""

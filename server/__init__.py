@@ -1,0 +1,1 @@
+"""The Shipfloor order server (Litestar)."""

@@ -1,0 +1,1 @@
+"""Vendors, their staff users, sign-in tokens and marketplace API keys."""

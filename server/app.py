@@ -1,0 +1,127 @@
+"""The app factory: the one place that assembles the server from its domains."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from server import deps
+from server.accounts.controllers import AccountController, AuthController
+from server.accounts.security import PUBLIC_PATHS, BearerAuthMiddleware
+from server.db import create_engine, session_factory
+from server.errors import (
+    http_handler,
+    internal_handler,
+    step_refused_handler,
+    validation_handler,
+)
+from server.health import HealthController
+from server.intake.controllers import IntakeController
+from server.inventory.controllers import InventoryController
+from server.orders.controllers import OrderController
+from server.settings import Settings
+from shared.lifecycle import StepRefused
+
+log = logging.getLogger("shipfloor")
+
+#: path prefixes the API serves; everything else is the app (its shell, assets, websocket)
+API_PREFIXES = ("/api/", "/api", "/schema", "/health/")
+
+
+def create_api(settings: Settings) -> Litestar:
+    """The Litestar API application."""
+    engine = create_engine(settings.database_url)
+
+    async def on_startup(app: Litestar) -> None:
+        app.state.settings = settings
+        app.state.db_engine = engine
+        app.state.db_factory = session_factory(engine)
+
+    async def on_shutdown(app: Litestar) -> None:
+        await engine.dispose()
+
+    return Litestar(
+        route_handlers=[
+            AuthController,
+            AccountController,
+            OrderController,
+            InventoryController,
+            IntakeController,
+            HealthController,
+        ],
+        dependencies={
+            "db_session": Provide(deps.provide_session),
+            "actor": Provide(deps.provide_actor, sync_to_thread=False),
+            "settings": Provide(deps.provide_settings, sync_to_thread=False),
+            "orders": Provide(deps.provide_orders, sync_to_thread=False),
+            "origin": Provide(deps.provide_origin, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers={
+            StepRefused: step_refused_handler,
+            ValidationException: validation_handler,
+            HTTPException: http_handler,
+            Exception: internal_handler,
+        },
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Shipfloor",
+            version="0.1.0",
+            description="Offline-first order fulfilment for marketplace sellers.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        debug=settings.debug,
+    )
+
+
+class Dispatcher:
+    """Send API paths to Litestar and everything else to the Flet app, on one origin.
+
+    Lifespan events go to Litestar, which also starts and stops Flet's session manager.
+    """
+
+    def __init__(self, api: Litestar, web: ASGIApp | None) -> None:
+        self.api = api
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" or self.web is None:
+            await self.api(scope, receive, send)
+            return
+        path: str = scope.get("path", "/")
+        if path == "/api" or path.startswith(API_PREFIXES):
+            await self.api(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    """The whole server: API plus, unless disabled, the Flet app served at ``/``."""
+    settings = settings or Settings.from_env()
+    api = create_api(settings)
+    if not settings.serve_app:
+        return api
+    from server.webapp import create_web_app
+
+    web, start, stop = create_web_app(settings)
+    api.on_startup.append(lambda _app: start())
+    api.on_shutdown.append(lambda _app: stop())
+    return Dispatcher(api, web)

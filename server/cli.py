@@ -1,0 +1,183 @@
+"""``shipfloor`` command: run the server, migrate, seed the demo, create vendors, users, keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from server.settings import Settings
+
+
+async def _with_session(settings: Settings, work: object) -> object:
+    from server.db import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return await work(session)  # type: ignore[operator]
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply every migration."""
+    from server.migrate import upgrade_sync
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_sync(settings.database_url, args.revision)
+    print(f"database at {args.revision}: {redact(settings.database_url)}")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Create the demo vendor with orders and inventory (once)."""
+    from server.demo import seed_demo
+
+    async def work(session: object) -> object:
+        return await seed_demo(session, orders=args.orders)  # type: ignore[arg-type]
+
+    login = asyncio.run(_with_session(settings, work))
+    print(login)
+    return 0
+
+
+def cmd_create_vendor(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a vendor and its owner."""
+    from server.accounts import service
+
+    async def work(session: object) -> object:
+        vendor = await service.create_vendor(
+            session,
+            args.name,
+            args.timezone,
+            args.country,
+            args.subdivision,  # type: ignore[arg-type]
+        )
+        user = await service.create_user(
+            session,
+            vendor.id,
+            args.owner_email,
+            args.owner_name,
+            args.password,
+            "owner",  # type: ignore[arg-type]
+        )
+        await session.commit()  # type: ignore[attr-defined]
+        return f"vendor {vendor.id} created; owner {user.email}"
+
+    print(asyncio.run(_with_session(settings, work)))
+    return 0
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    """Add a user to a vendor."""
+    from server.accounts import service
+
+    async def work(session: object) -> object:
+        user = await service.create_user(
+            session,
+            args.vendor_id,
+            args.email,
+            args.name,
+            args.password,
+            args.role,  # type: ignore[arg-type]
+        )
+        await session.commit()  # type: ignore[attr-defined]
+        return f"user {user.id} ({user.email}, {user.role}) created"
+
+    print(asyncio.run(_with_session(settings, work)))
+    return 0
+
+
+def cmd_create_api_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Create an intake API key and print its secret (shown only now)."""
+    from server.accounts import service
+
+    async def work(session: object) -> object:
+        key = await service.create_api_key(session, args.vendor_id, args.name, args.marketplace)  # type: ignore[arg-type]
+        await session.commit()  # type: ignore[attr-defined]
+        return f"key id: {key.id}\nsecret: {key.secret}"
+
+    print(asyncio.run(_with_session(settings, work)))
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate, optionally seed the demo, then serve API and app."""
+    import uvicorn
+
+    cmd_migrate(settings, argparse.Namespace(revision="head"))
+    if args.demo:
+        cmd_seed_demo(settings, argparse.Namespace(orders=200))
+    print(f"Shipfloor at http://{settings.host}:{settings.port}/  (API docs: /schema)", flush=True)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, for printing."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="shipfloor", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="migrate and serve (API + app)")
+    run.add_argument("--demo", action="store_true", help="seed the demo vendor if absent")
+    run.add_argument("--workers", type=int, default=1)
+    run.set_defaults(func=cmd_run)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed-demo", help="create the demo vendor, orders and inventory")
+    seed.add_argument("--orders", type=int, default=200)
+    seed.set_defaults(func=cmd_seed_demo)
+
+    vendor = sub.add_parser("create-vendor", help="create a vendor and its owner")
+    vendor.add_argument("name")
+    vendor.add_argument("--owner-email", required=True)
+    vendor.add_argument("--owner-name", default="Owner")
+    vendor.add_argument("--password", required=True)
+    vendor.add_argument("--timezone", default="UTC")
+    vendor.add_argument("--country", default="US")
+    vendor.add_argument("--subdivision", default=None)
+    vendor.set_defaults(func=cmd_create_vendor)
+
+    user = sub.add_parser("create-user", help="add a user to a vendor")
+    user.add_argument("vendor_id")
+    user.add_argument("email")
+    user.add_argument("--name", required=True)
+    user.add_argument("--password", required=True)
+    user.add_argument("--role", choices=["owner", "staff"], default="staff")
+    user.set_defaults(func=cmd_create_user)
+
+    key = sub.add_parser("create-api-key", help="create a marketplace intake key")
+    key.add_argument("vendor_id")
+    key.add_argument("--name", default="Marketplace")
+    key.add_argument("--marketplace", default="marketplace")
+    key.set_defaults(func=cmd_create_api_key)
+
+    args = parser.parse_args(argv)
+    return int(args.func(Settings.from_env(), args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

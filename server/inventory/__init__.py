@@ -1,0 +1,1 @@
+"""Inventory: SKUs with barcodes, stock on hand and stock reserved by open orders."""
