@@ -103,7 +103,7 @@ class Dispatcher:
         self.web = web
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan" or self.web is None:
+        if scope["type"] not in ("http", "websocket") or self.web is None:
             await self.api(scope, receive, send)
             return
         path: str = scope.get("path", "/")

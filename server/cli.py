@@ -5,18 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.settings import Settings
 
 
-async def _with_session(settings: Settings, work: object) -> object:
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[str]]) -> str:
     from server.db import create_engine, session_factory
 
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            return await work(session)  # type: ignore[operator]
+            return await work(session)
     finally:
         await engine.dispose()
 
@@ -35,8 +37,8 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Create the demo vendor with orders and inventory (once)."""
     from server.demo import seed_demo
 
-    async def work(session: object) -> object:
-        return await seed_demo(session, orders=args.orders)  # type: ignore[arg-type]
+    async def work(session: AsyncSession) -> str:
+        return await seed_demo(session, orders=args.orders)
 
     login = asyncio.run(_with_session(settings, work))
     print(login)
@@ -47,13 +49,13 @@ def cmd_create_vendor(settings: Settings, args: argparse.Namespace) -> int:
     """Create a vendor and its owner."""
     from server.accounts import service
 
-    async def work(session: object) -> object:
+    async def work(session: AsyncSession) -> str:
         vendor = await service.create_vendor(
             session,
             args.name,
             args.timezone,
             args.country,
-            args.subdivision,  # type: ignore[arg-type]
+            args.subdivision,
         )
         user = await service.create_user(
             session,
@@ -61,9 +63,9 @@ def cmd_create_vendor(settings: Settings, args: argparse.Namespace) -> int:
             args.owner_email,
             args.owner_name,
             args.password,
-            "owner",  # type: ignore[arg-type]
+            "owner",
         )
-        await session.commit()  # type: ignore[attr-defined]
+        await session.commit()
         return f"vendor {vendor.id} created; owner {user.email}"
 
     print(asyncio.run(_with_session(settings, work)))
@@ -74,16 +76,16 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     """Add a user to a vendor."""
     from server.accounts import service
 
-    async def work(session: object) -> object:
+    async def work(session: AsyncSession) -> str:
         user = await service.create_user(
             session,
             args.vendor_id,
             args.email,
             args.name,
             args.password,
-            args.role,  # type: ignore[arg-type]
+            args.role,
         )
-        await session.commit()  # type: ignore[attr-defined]
+        await session.commit()
         return f"user {user.id} ({user.email}, {user.role}) created"
 
     print(asyncio.run(_with_session(settings, work)))
@@ -94,9 +96,9 @@ def cmd_create_api_key(settings: Settings, args: argparse.Namespace) -> int:
     """Create an intake API key and print its secret (shown only now)."""
     from server.accounts import service
 
-    async def work(session: object) -> object:
-        key = await service.create_api_key(session, args.vendor_id, args.name, args.marketplace)  # type: ignore[arg-type]
-        await session.commit()  # type: ignore[attr-defined]
+    async def work(session: AsyncSession) -> str:
+        key = await service.create_api_key(session, args.vendor_id, args.name, args.marketplace)
+        await session.commit()
         return f"key id: {key.id}\nsecret: {key.secret}"
 
     print(asyncio.run(_with_session(settings, work)))

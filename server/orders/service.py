@@ -118,7 +118,7 @@ class OrderService:
         self.session = session
         self.vendor_id = vendor_id
 
-    def scoped(self) -> Select[tuple[OrderRow]]:
+    def scoped(self) -> Select[OrderRow]:
         """Every query of orders starts here."""
         return select(OrderRow).where(OrderRow.vendor_id == self.vendor_id)
 
@@ -138,9 +138,7 @@ class OrderService:
 
     # ------------------------------------------------------------------ reads
 
-    def filtered(
-        self, statuses: Sequence[OrderStatus] | None, q: str | None
-    ) -> Select[tuple[OrderRow]]:
+    def filtered(self, statuses: Sequence[OrderStatus] | None, q: str | None) -> Select[OrderRow]:
         """The list query with its filters applied, unsorted."""
         query = self.scoped()
         if statuses:
