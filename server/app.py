@@ -18,6 +18,7 @@ from server import deps
 from server.accounts.controllers import AccountController, AuthController
 from server.accounts.security import PUBLIC_PATHS, BearerAuthMiddleware
 from server.db import create_engine, session_factory
+from server.documents.controllers import DocumentController
 from server.errors import (
     http_handler,
     internal_handler,
@@ -56,6 +57,7 @@ def create_api(settings: Settings) -> Litestar:
             OrderController,
             InventoryController,
             IntakeController,
+            DocumentController,
             HealthController,
         ],
         dependencies={
