@@ -14,7 +14,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from shared.commands import Command
-from shared.types import Note, Order
+from shared.types import Note, Order, Timestamp
 
 Id = Annotated[str, Meta(min_length=1, max_length=64)]
 
@@ -32,7 +32,7 @@ class Mutation(Struct, kw_only=True, forbid_unknown_fields=True):
     order_id: Id
     command: Command
     #: the device's clock: kept for the timeline only; the server's sequence decides order
-    client_time: datetime
+    client_time: Timestamp
 
 
 class PushRequest(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -71,6 +71,7 @@ class ConflictKind(StrEnum):
     """True conflicts between devices that a rule settles and people must see."""
 
     SHIP_VS_CANCEL = "ship_vs_cancel"
+    SHIP_VS_HOLD = "ship_vs_hold"
     TRACKING_MISMATCH = "tracking_mismatch"
     DELIVERY_VS_CANCEL = "delivery_vs_cancel"
     SHORT_VS_PICKED = "short_vs_picked"
