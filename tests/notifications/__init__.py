@@ -1,0 +1,1 @@
+"""Tests of the notifications domain: Web Push, email, live events, the outbox."""
