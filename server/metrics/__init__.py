@@ -1,0 +1,1 @@
+"""Seller metrics over trailing windows, against the marketplaces' thresholds."""

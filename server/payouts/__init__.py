@@ -1,0 +1,1 @@
+"""Payouts: money due to the seller once a delivery is confirmed."""
