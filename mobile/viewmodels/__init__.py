@@ -1,0 +1,1 @@
+"""Screen logic as plain Python: what each screen shows and does, testable without Flutter."""

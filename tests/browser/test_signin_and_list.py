@@ -1,0 +1,318 @@
+"""The served app in a real Chromium: sign in, filter, search, scan, deep links, layouts.
+
+The main job's server (API and Flet app on one origin) runs on 127.0.0.1 over SQLite with
+the demo vendor; the browser may reach nothing else. Controls are found through Flutter's
+semantics DOM by the labels a screen reader would read (see handbook/recipes.md).
+
+Screenshots go to a temporary folder, or to ``$SHIPFLOOR_SCREENSHOTS`` when it is set
+(``SHIPFLOOR_SCREENSHOTS=docs/screenshots`` refreshes the README's pictures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Route,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+
+from server.app import create_app
+from server.db import create_engine, session_factory
+from server.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from server.migrate import upgrade_sync
+from tests import support
+from tests.support import ServerThread
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+TABLET: ViewportSize = {"width": 1180, "height": 820}
+#: a server round trip plus a Flutter frame, with room for a busy 2-core machine
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
+
+
+@dataclasses.dataclass
+class Demo:
+    """What the demo vendor holds, read through the API, to know what to look for."""
+
+    total: int
+    held: list[dict[str, Any]]
+    shipped: dict[str, Any]
+
+
+async def _seed(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            await seed_demo(session)
+    finally:
+        await engine.dispose()
+
+
+def _prepare(database_url: str) -> None:
+    """Migrate and seed the demo, as ``make run`` does."""
+    upgrade_sync(database_url)
+    asyncio.run(_seed(database_url))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """The main job: API and app on one port, SQLite, the demo vendor seeded."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps`")
+    tmp = tmp_path_factory.mktemp("browser")
+    url = f"sqlite+aiosqlite:///{tmp / 'shipfloor.db'}"
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as worker:
+        worker.submit(_prepare, url).result()
+    settings = support.test_settings(url, tmp, serve_app=True)
+    with pytest.MonkeyPatch.context() as env:
+        # CanvasKit: skwasm can leave a stale frame in screenshots (recipes.md).
+        env.setenv("FLET_WEB_RENDERER", "canvaskit")
+        env.setenv("FLET_WEB_NO_CDN", "true")
+        thread = ServerThread(create_app(settings)).start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="module")
+def demo(server: ServerThread) -> Demo:
+    """The demo vendor's counts, its orders on hold and one shipped order."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        r = http.post("/api/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+        r.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        counts = http.get("/api/orders/counts").raise_for_status().json()
+        held = http.get("/api/orders", params={"status": "on_hold", "limit": 200}).json()
+        shipped = http.get("/api/orders", params={"status": "shipped", "limit": 1}).json()
+    return Demo(counts["total"], held["items"], shipped["items"][0])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go."""
+    folder = Path(os.environ.get("SHIPFLOOR_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def context_for(browser: Browser, server: ServerThread) -> Iterator[Any]:
+    """Makes fresh browser profiles that reach the test server and nothing else."""
+    made: list[BrowserContext] = []
+    allowed = (f"http://127.0.0.1:{server.port}", f"ws://127.0.0.1:{server.port}")
+
+    def only_the_server(route: Route) -> None:
+        if route.request.url.startswith(allowed):
+            route.continue_()
+        else:
+            route.abort()
+
+    def make(viewport: ViewportSize, dark: bool = False) -> BrowserContext:
+        context = browser.new_context(viewport=viewport, color_scheme="dark" if dark else "light")
+        context.route("**/*", only_the_server)
+        context.add_init_script(
+            "addEventListener('flutter-first-frame', () => window.__ff = 1, {once: true})"
+        )
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+def visit(context: BrowserContext, url: str, page: Page | None = None) -> Page:
+    """Open a URL, wait for Flutter's first frame and turn on its semantics DOM."""
+    page = page or context.new_page()
+    page.goto(url)
+    page.wait_for_function("window.__ff === 1", timeout=60_000)
+    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    return page
+
+
+def type_into(page: Page, label: str, text: str) -> None:
+    """Click a text field, wait for the focus, then type (as a person or a scanner does)."""
+    box = page.get_by_role("textbox", name=label)
+    box.click()
+    # Keys typed before Flutter has moved the focus are lost.
+    expect(box).to_be_focused()
+    page.keyboard.type(text)
+
+
+def sign_in(page: Page) -> None:
+    """The demo owner signs in."""
+    expect(page.get_by_role("textbox", name="Email")).to_be_visible()
+    type_into(page, "Email", DEMO_EMAIL)
+    type_into(page, "Password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def chip(page: Page, label: str) -> Locator:
+    """A status filter chip, e.g. ``On hold 10``."""
+    return page.get_by_role("checkbox", name=re.compile(rf"^{re.escape(label)} \d+$"))
+
+
+def rows(page: Page) -> Locator:
+    """The rows of the order list ("Order SF10042, Ava Adams, New, late")."""
+    return page.get_by_role("button", name=re.compile(r"^Order \S+, "))
+
+
+def test_sign_in_filter_search_and_scan_an_order_on_a_phone(
+    context_for: Any, server: ServerThread, demo: Demo, shots: Path
+) -> None:
+    page = visit(context_for(PHONE), server.url + "/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Server address")).to_have_value(server.url)
+    page.get_by_role("textbox", name="Email").click()
+    page.screenshot(path=shots / "phone-signin.png")
+
+    sign_in(page)
+    expect(chip(page, "All")).to_have_accessible_name(f"All {demo.total}")
+    expect(page).to_have_url(re.compile(r"/orders$"))
+    expect(rows(page).first).to_be_visible()
+    page.screenshot(path=shots / "phone-orders.png")
+
+    # Filter by a status chip: only the orders on hold.
+    chip(page, "On hold").click()
+    held = len(demo.held)
+    expect(page.get_by_text(f"On hold: {held} of {held}")).to_be_visible()
+    expect(rows(page).first).to_contain_text("On hold")
+    assert all(", On hold" in name for name in rows(page).all_text_contents())
+
+    # Instant search by customer name, within the filter.
+    customer = demo.held[0]["customer_name"]
+    type_into(page, "Search orders", customer)
+    expect(page.get_by_text(re.compile(r"^On hold: \d+ of \d+ "))).not_to_have_text(
+        re.compile(rf"of {held} ")
+    )
+    assert all(customer in name for name in rows(page).all_text_contents())
+
+    # A keyboard-wedge scan (the order number, then Enter) opens that order, whatever
+    # the list shows at the moment.
+    wanted = demo.shipped
+    type_into(page, "Scan code", wanted["number"])
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/orders/{wanted['id']}$"))
+    expect(page.get_by_text(f"Order {wanted['number']}", exact=True)).to_be_visible()
+    expect(page.get_by_text(wanted["customer_name"]).first).to_be_visible()
+    page.screenshot(path=shots / "phone-order.png")
+
+    # An unknown code says so and leaves the list where it was.
+    page.get_by_role("button", name="Back").click()
+    expect(page).to_have_url(re.compile(r"/orders$"))
+    type_into(page, "Scan code", "NOPE-404")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("No order NOPE-404.")).to_be_visible()
+
+
+def test_a_deep_link_lands_on_the_order_and_the_session_survives_a_reload(
+    context_for: Any, server: ServerThread, demo: Demo
+) -> None:
+    wanted = demo.held[0]
+    link = f"{server.url}/orders/{wanted['id']}"
+    context = context_for(PHONE)
+    page = visit(context, link)
+    expect(page).to_have_url(re.compile(r"/login$"))
+    sign_in(page)
+    expect(page).to_have_url(link)
+    title = page.get_by_text(f"Order {wanted['number']}", exact=True)
+    expect(title).to_be_visible()
+
+    visit(context, link, page)  # a reload: still signed in, still on the order
+    expect(title).to_be_visible()
+    expect(page).to_have_url(link)
+
+    # Sign out from Settings: back to sign-in, and a reload does not sign in again.
+    page.get_by_role("button", name="Back").click()
+    page.get_by_role("tab", name="Settings").click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    visit(context, server.url + "/orders", page)
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_a_tablet_shows_the_rail_and_the_order_beside_the_list(
+    context_for: Any, server: ServerThread, demo: Demo, shots: Path
+) -> None:
+    page = visit(context_for(TABLET), server.url + "/")
+    page.get_by_role("textbox", name="Email").click()
+    page.screenshot(path=shots / "tablet-signin.png")
+    sign_in(page)
+    expect(rows(page).first).to_be_visible()
+    expect(page.get_by_text("Select an order, or scan its packing slip.")).to_be_visible()
+    page.screenshot(path=shots / "tablet-orders.png")
+
+    first = rows(page).first
+    number = (first.text_content() or "").split(",")[0].removeprefix("Order ")
+    first.click()
+    expect(page.get_by_text(f"Order {number}", exact=True)).to_be_visible()
+    expect(rows(page).nth(1)).to_be_visible()  # the list stays beside the order
+    expect(page.get_by_role("button", name="Close")).to_be_visible()
+    page.screenshot(path=shots / "tablet-order.png")
+
+
+def test_the_dark_theme_follows_the_system(
+    context_for: Any, server: ServerThread, shots: Path
+) -> None:
+    page = visit(context_for(PHONE, dark=True), server.url + "/")
+    sign_in(page)
+    expect(rows(page).first).to_be_visible()
+    page.screenshot(path=shots / "phone-orders-dark.png")
+    # Flutter paints everything itself: look at the background under the list.
+    assert sum(pixel(page, 195, 820)) < 3 * 80  # a dark surface
+    assert sum(pixel(page, 10, 250)) < 3 * 80
+
+
+def pixel(page: Page, x: int, y: int) -> tuple[int, int, int]:
+    """The colour of one screen pixel (a 1x1 PNG screenshot, read without an image library)."""
+    png = page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1})
+    data, at = b"", 8
+    while at < len(png):
+        size = int.from_bytes(png[at : at + 4], "big")
+        kind = png[at + 4 : at + 8]
+        if kind == b"IDAT":
+            data += png[at + 8 : at + 8 + size]
+        at += 12 + size
+    # One row of one pixel: a filter byte, then RGB(A); every filter leaves a lone pixel as is.
+    raw = zlib.decompress(data)
+    return raw[1], raw[2], raw[3]
