@@ -28,7 +28,8 @@ browser-deps:
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m server.cli run --demo
 
-test: $(STAMP) browser-deps
+# Lint and type check first (CI runs exactly `make test`), then every test.
+test: $(STAMP) browser-deps lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from server.documents import render
@@ -67,10 +68,11 @@ def main() -> None:
     args = parser.parse_args()
     slips = _orders(args.orders)
     sender = render.Sender(name="Demo Goods Co.", address=Address(), timezone="America/New_York")
-    for name, work in (
+    jobs: list[tuple[str, Callable[[], bytes]]] = [
         ("packing slips", lambda: render.packing_slips(slips, sender)),
         ("4x6 labels", lambda: render.labels([s.order for s in slips], sender)),
-    ):
+    ]
+    for name, work in jobs:
         times = []
         size = 0
         for _ in range(args.repeat):

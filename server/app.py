@@ -13,6 +13,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.exc import DBAPIError
 
 from server import deps
 from server.accounts.controllers import AccountController, AuthController
@@ -20,16 +21,29 @@ from server.accounts.security import PUBLIC_PATHS, BearerAuthMiddleware
 from server.db import create_engine, session_factory
 from server.documents.controllers import DocumentController
 from server.errors import (
+    database_handler,
     http_handler,
     internal_handler,
     step_refused_handler,
+    undecodable_handler,
     validation_handler,
 )
 from server.health import HealthController
 from server.intake.controllers import IntakeController
 from server.inventory.controllers import InventoryController
+from server.metrics.controllers import MetricsController
+from server.notifications.controllers import (
+    EventsController,
+    PreferencesController,
+    PushController,
+)
+from server.notifications.runtime import NotificationRuntime
 from server.orders.controllers import OrderController
+from server.outofstock.controllers import OutOfStockController
+from server.payouts.controllers import PayoutController
 from server.settings import Settings
+from server.sync.controllers import SyncController
+from server.tracking.controllers import TrackingController
 from shared.lifecycle import StepRefused
 
 log = logging.getLogger("shipfloor")
@@ -46,8 +60,12 @@ def create_api(settings: Settings) -> Litestar:
         app.state.settings = settings
         app.state.db_engine = engine
         app.state.db_factory = session_factory(engine)
+        app.state.notifications = await NotificationRuntime.start(
+            settings, engine, app.state.db_factory
+        )
 
     async def on_shutdown(app: Litestar) -> None:
+        await app.state.notifications.stop()
         await engine.dispose()
 
     return Litestar(
@@ -58,6 +76,14 @@ def create_api(settings: Settings) -> Litestar:
             InventoryController,
             IntakeController,
             DocumentController,
+            TrackingController,
+            PayoutController,
+            MetricsController,
+            OutOfStockController,
+            PushController,
+            PreferencesController,
+            EventsController,
+            SyncController,
             HealthController,
         ],
         dependencies={
@@ -72,6 +98,8 @@ def create_api(settings: Settings) -> Litestar:
             StepRefused: step_refused_handler,
             ValidationException: validation_handler,
             HTTPException: http_handler,
+            UnicodeDecodeError: undecodable_handler,
+            DBAPIError: database_handler,
             Exception: internal_handler,
         },
         on_startup=[on_startup],
@@ -124,6 +152,8 @@ def create_app(settings: Settings | None = None) -> Any:
     from server.webapp import create_web_app
 
     web, start, stop = create_web_app(settings)
-    api.on_startup.append(lambda _app: start())
-    api.on_shutdown.append(lambda _app: stop())
+    # The hooks themselves (async, no parameters): a lambda returning their coroutine is
+    # never awaited by Litestar, and Flet's manager would never evict closed sessions.
+    api.on_startup.append(start)
+    api.on_shutdown.append(stop)
     return Dispatcher(api, web)

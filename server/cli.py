@@ -177,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     key.add_argument("--marketplace", default="marketplace")
     key.set_defaults(func=cmd_create_api_key)
 
+    from server.notifications.cli import add_commands as add_notification_commands
+
+    add_notification_commands(sub)
+
     args = parser.parse_args(argv)
     return int(args.func(Settings.from_env(), args))
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotFoundException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from sqlalchemy.exc import DBAPIError
 
 from shared.lifecycle import StepRefused
 
@@ -63,12 +69,44 @@ def validation_handler(_: Request[Any, Any, Any], exc: ValidationException) -> R
 def http_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Every other HTTP error keeps its status and says what went wrong."""
     extra = exc.extra if isinstance(exc.extra, dict) else None
+    detail = str(exc.detail)
+    if isinstance(exc.__cause__, SerializationException):
+        # Litestar passes on the JSON parser's bare words ("Input data was truncated").
+        detail = f"body is not valid JSON: {detail}"
     return Response(
-        _body(exc.status_code, str(exc.detail), extra),
+        _body(exc.status_code, detail, extra),
         status_code=exc.status_code,
         headers=exc.headers,
         media_type=MediaType.JSON,
     )
+
+
+def undecodable_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A body or string that is not UTF-8 (the JSON parser raises this, not a decode error)."""
+    return Response(
+        _body(HTTP_400_BAD_REQUEST, f"body is not valid UTF-8: {exc.reason} at byte {exc.start}"),
+        status_code=HTTP_400_BAD_REQUEST,
+        media_type=MediaType.JSON,
+    )
+
+
+#: SQLSTATEs of text PostgreSQL cannot store (a NUL character, or not UTF-8)
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+def database_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """Text the database cannot store is the client's mistake (400); anything else is ours.
+
+    PostgreSQL refuses NUL characters in text, in values and in query parameters alike;
+    SQLite stores them. Checking every string field for them would duplicate this one rule.
+    """
+    if getattr(exc.orig, "sqlstate", None) in _UNSTORABLE_TEXT:
+        return Response(
+            _body(HTTP_400_BAD_REQUEST, "text must not contain NUL (\\u0000) characters"),
+            status_code=HTTP_400_BAD_REQUEST,
+            media_type=MediaType.JSON,
+        )
+    return internal_handler(request, exc)
 
 
 def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -3,16 +3,39 @@
 from server.accounts.models import ApiKey, RefreshToken, User, Vendor
 from server.db import Base
 from server.inventory.models import InventoryRow
+from server.notifications.models import (
+    Delivery,
+    DeliveryAttempt,
+    NotificationPreference,
+    OutboxItem,
+    PushSubscription,
+    VapidKey,
+)
 from server.orders.models import OrderEvent, OrderNote, OrderRow
+from server.outofstock.models import Refund
+from server.payouts.models import Payout
+from server.sync.models import OrderConflict, SyncMutation
+from server.tracking.models import TrackingEvent
 
 __all__ = [
     "ApiKey",
     "Base",
+    "Delivery",
+    "DeliveryAttempt",
     "InventoryRow",
+    "NotificationPreference",
+    "OrderConflict",
     "OrderEvent",
     "OrderNote",
     "OrderRow",
+    "OutboxItem",
+    "Payout",
+    "PushSubscription",
     "RefreshToken",
+    "Refund",
+    "SyncMutation",
+    "TrackingEvent",
     "User",
+    "VapidKey",
     "Vendor",
 ]

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.notifications.settings import NotificationSettings
+
 
 def _data_dir() -> Path:
     return Path(os.environ.get("SHIPFLOOR_DATA_DIR", "var")).resolve()
@@ -46,6 +48,11 @@ class Settings:
     intake_clock_skew_seconds: int = 300
     serve_app: bool = True
     debug: bool = False
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    #: per-carrier webhook secrets ("demo=…,ups=…"); unset ones are derived from secret_key
+    carrier_webhook_secrets: dict[str, str] = field(default_factory=dict)
+    #: public address of this server, for links in emails (delivery confirmation)
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -63,7 +70,18 @@ class Settings:
             max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", str(2 * 1024 * 1024))),
             serve_app=os.environ.get("SHIPFLOOR_SERVE_APP", "1") != "0",
             debug=os.environ.get("SHIPFLOOR_DEBUG", "0") == "1",
+            notifications=NotificationSettings.from_env(),
+            carrier_webhook_secrets=_pairs(os.environ.get("CARRIER_WEBHOOK_SECRETS", "")),
+            public_url=os.environ.get(
+                "PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+            ).rstrip("/"),
         )
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """``"a=1,b=2"`` as a dict (for per-carrier secrets)."""
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return {k.strip().lower(): v.strip() for k, v in pairs}
 
 
 def normalise_database_url(url: str) -> str:

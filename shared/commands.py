@@ -6,13 +6,12 @@ action, and (later) the ``args`` of a sync mutation.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from shared.types import CancelReason, HoldReason, NonEmpty, NoteKind, ShortText
+from shared.types import CancelReason, HoldReason, NonEmpty, NoteKind, ShortText, Timestamp
 
 
 class Resolution(StrEnum):
@@ -132,7 +131,7 @@ class AddNote(_Command, tag="add_note", kw_only=True):
     note_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     kind: NoteKind
     text: Annotated[str, Meta(min_length=1, max_length=5000)]
-    due_at: datetime | None = None
+    due_at: Timestamp | None = None
 
 
 Command = (

@@ -363,8 +363,9 @@ def _find_line(order: Order, line_id: str | None, code: str | None) -> int:
                     raise StepRefused("line_removed", f"{line.sku} was removed from this order.")
                 return i
         raise StepRefused("unknown_line", f"Order {order.number} has no line {line_id!r}.")
-    if code:
-        wanted = code.strip()
+    # A blank scan (a scanner sending only whitespace) must not match a line without barcode.
+    wanted = (code or "").strip()
+    if wanted:
         for i, line in enumerate(order.lines):
             if line.removed:
                 continue
@@ -374,6 +375,11 @@ def _find_line(order: Order, line_id: str | None, code: str | None) -> int:
             "wrong_item", f"{wanted!r} is not an item of order {order.number}: wrong item?"
         )
     raise StepRefused("missing_field", "Say which line: line_id or a scanned code.")
+
+
+def find_line(order: Order, line_id: str | None, code: str | None) -> int:
+    """Index of the line named by id or by a scanned SKU/barcode; :class:`StepRefused` if none."""
+    return _find_line(order, line_id, code)
 
 
 def _with_line(order: Order, index: int, **changes: Any) -> Order:
@@ -523,6 +529,11 @@ def apply(order: Order, command: c.Command, now: datetime) -> Outcome:
 def _tracking_refusal(carrier: str, tracking: str) -> Refusal | None:
     problem = tracking_problem(carrier, tracking)
     return Refusal("invalid_tracking", problem[0].upper() + problem[1:] + ".") if problem else None
+
+
+def tracking_refusal(carrier: str, tracking: str) -> Refusal | None:
+    """Why this tracking number cannot be this carrier's, or None when it can."""
+    return _tracking_refusal(carrier, tracking)
 
 
 def _resolve(

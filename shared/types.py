@@ -16,6 +16,8 @@ Quantity = Annotated[int, Meta(ge=1, le=100_000)]
 MinorUnits = Annotated[int, Meta(ge=0, le=10**12)]
 CountryCode = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+#: A moment with its zone or offset: a bare local time means something else on each device.
+Timestamp = Annotated[datetime, Meta(tz=True)]
 
 
 class OrderStatus(StrEnum):

@@ -32,7 +32,7 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """The API server on 127.0.0.1 over the session's database."""
     settings = test_settings(database_url, tmp_path_factory.mktemp("data"))
-    server = ServerThread(create_app(settings)).start()
+    server = ServerThread(create_app(settings), settings=settings).start()
     yield server
     server.stop()
 
@@ -40,13 +40,13 @@ def api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture
 def tenant(api: ServerThread, database_url: str) -> Tenant:
     """A new vendor (owner, staff, intake key, stock) for one test."""
-    return make_tenant(api.url, database_url)
+    return make_tenant(api.url, database_url, settings=api.settings)
 
 
 @pytest.fixture
 def other_tenant(api: ServerThread, database_url: str) -> Tenant:
     """A second, unrelated vendor."""
-    return make_tenant(api.url, database_url, label="Other")
+    return make_tenant(api.url, database_url, label="Other", settings=api.settings)
 
 
 def pytest_configure(config: pytest.Config) -> None:

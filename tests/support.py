@@ -16,12 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import uvicorn
 
 from server.accounts import service as accounts
-from server.db import create_engine, session_factory
+from server.accounts.models import User
+from server.accounts.security import hash_password
+from server.db import begin_write, create_engine, session_factory
+from server.ids import new_id
 from server.intake.service import sign
 from server.settings import Settings
+from tests.builders import UPS_TRACKING
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -71,7 +76,10 @@ def test_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
 class ServerThread:
     """A real uvicorn server on 127.0.0.1 in a background thread."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, settings: Settings | None = None) -> None:
+        self.app = app
+        #: the settings the app was made with (its token secret, body limit, ...)
+        self.settings = settings
         self.port = port or free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
@@ -127,6 +135,29 @@ class Tenant:
         body = json.dumps(order).encode()
         return post_intake(self.base_url, self.key_id, self.key_secret, body, **kw)
 
+    def order(self, status: str = "new", **overrides: Any) -> str:
+        """The id of a new intake order (paid, in stock) walked to ``status`` through the API."""
+        r = self.intake(intake_order(**overrides))
+        assert r.status_code == 201, r.text
+        order_id = str(r.json()["order_id"])
+        for command in WALK[status]:
+            r = self.act(order_id, command)
+            assert r.status_code == 200, r.text
+        return order_id
+
+    def act(
+        self, order_id: str, command: dict[str, Any], role: str = "owner", device: str = ""
+    ) -> httpx.Response:
+        """Post a lifecycle action on an order (optionally from a named device)."""
+        headers = {"X-Device-Id": device} if device else {}
+        with self.client(role) as c:
+            return c.post(f"/api/orders/{order_id}/actions", json=command, headers=headers)
+
+    def get(self, path: str, role: str = "owner", **params: Any) -> httpx.Response:
+        """A signed-in GET."""
+        with self.client(role) as c:
+            return c.get(path, params=params)
+
 
 def post_intake(
     base_url: str,
@@ -147,9 +178,23 @@ def post_intake(
     return httpx.post(f"{base_url}/api/intake/orders", content=body, headers=headers, timeout=30)
 
 
+PASSWORD = "correct horse battery"
+_password_hash: list[str] = []
+
+
+def password_hash() -> str:
+    """The Argon2 hash of :data:`PASSWORD`, computed once per run (hashing is slow on purpose)."""
+    if not _password_hash:
+        _password_hash.append(hash_password(PASSWORD))
+    return _password_hash[0]
+
+
 async def _make_tenant(
-    database_url: str, label: str, inventory: list[dict[str, Any]]
-) -> dict[str, str]:
+    database_url: str,
+    label: str,
+    inventory: list[dict[str, Any]],
+    settings: Settings | None,
+) -> dict[str, Any]:
     from server.ids import utcnow
     from server.inventory.models import InventoryRow
 
@@ -160,27 +205,40 @@ async def _make_tenant(
             vendor = await accounts.create_vendor(
                 session, f"{label} {suffix}", "America/New_York", "US"
             )
-            owner = f"owner-{suffix}@example.com"
-            staff = f"staff-{suffix}@example.com"
-            await accounts.create_user(
-                session, vendor.id, owner, "Olive Owner", "correct horse battery", "owner"
-            )
-            await accounts.create_user(
-                session, vendor.id, staff, "Sid Staff", "correct horse battery", "staff"
-            )
+            users = {
+                role: User(
+                    id=new_id(),
+                    vendor_id=vendor.id,
+                    email=f"{role}-{suffix}@example.com",
+                    name=name,
+                    role=role,
+                    password_hash=password_hash(),
+                    disabled=False,
+                )
+                for role, name in (("owner", "Olive Owner"), ("staff", "Sid Staff"))
+            }
+            session.add_all(users.values())
             key = await accounts.create_api_key(session, vendor.id, "Test market", "testmarket")
             for item in inventory:
                 session.add(
                     InventoryRow(vendor_id=vendor.id, reserved=0, updated_at=utcnow(), **item)
                 )
             await session.commit()
+            tokens: dict[str, Any] = {}
+            if settings is not None:
+                # Same token pair a login returns, without paying for a password check.
+                for role, user in users.items():
+                    await begin_write(session)
+                    pair = await accounts.issue_tokens(session, user, new_id(), settings)
+                    tokens[role] = msgspec.to_builtins(pair)
             assert key.secret is not None
             return {
                 "vendor_id": vendor.id,
-                "owner": owner,
-                "staff": staff,
+                "owner": users["owner"].email,
+                "staff": users["staff"].email,
                 "key_id": key.id,
                 "secret": key.secret,
+                "tokens": tokens,
             }
     finally:
         await engine.dispose()
@@ -216,21 +274,31 @@ def make_tenant(
     database_url: str,
     label: str = "Vendor",
     inventory: list[dict[str, Any]] | None = None,
+    settings: Settings | None = None,
 ) -> Tenant:
-    """A new vendor with users, a key and stock, signed in through the real login route."""
+    """A new vendor with users, a key and stock, signed in.
+
+    With the server's ``settings`` the token pairs are issued directly (as a login would);
+    without, both users sign in through the real login route.
+    """
     made = asyncio.run(
-        _make_tenant(database_url, label, DEFAULT_INVENTORY if inventory is None else inventory)
+        _make_tenant(
+            database_url, label, DEFAULT_INVENTORY if inventory is None else inventory, settings
+        )
     )
     tenant = Tenant(
         base_url=base_url,
         vendor_id=made["vendor_id"],
         owner_email=made["owner"],
         staff_email=made["staff"],
-        password="correct horse battery",
+        password=PASSWORD,
         key_id=made["key_id"],
         key_secret=made["secret"],
+        tokens=made["tokens"],
     )
     for role, email in (("owner", tenant.owner_email), ("staff", tenant.staff_email)):
+        if role in tenant.tokens:
+            continue
         r = httpx.post(
             f"{base_url}/api/auth/login", json={"email": email, "password": tenant.password}
         )
@@ -242,6 +310,64 @@ def make_tenant(
 
 
 _counter = iter(range(1, 10**9))
+
+_READY: list[dict[str, Any]] = [
+    {"action": "start_processing"},
+    {"action": "pick", "code": "MUG-1", "quantity": 2},
+    {"action": "pick", "code": "TOTE-2"},
+    {"action": "inspect"},
+    {"action": "pack", "package_type": "box-s", "weight_grams": 900},
+    {"action": "print_slip"},
+]
+_SHIPPED: list[dict[str, Any]] = [
+    *_READY,
+    {"action": "print_label"},
+    {"action": "attach_label"},
+    {"action": "ship", "carrier": "ups", "tracking_number": UPS_TRACKING},
+]
+#: the API actions that take a fresh intake order (:func:`intake_order`) to each status
+WALK: dict[str, list[dict[str, Any]]] = {
+    "new": [],
+    "processing": _READY[:1],
+    "ready_to_ship": _READY,
+    "shipped": _SHIPPED,
+    "delivered": [*_SHIPPED, {"action": "deliver"}],
+    "on_hold": [{"action": "hold", "reason": "customer_request"}],
+    "cancelled": [{"action": "cancel", "reason": "customer_request"}],
+}
+
+
+def db_values(database_url: str, *sql: str, **params: Any) -> tuple[Any, ...]:
+    """The first value of each statement, run in one committed transaction."""
+    from sqlalchemy import text
+
+    async def read() -> tuple[Any, ...]:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                return tuple([(await conn.execute(text(one), params)).scalar() for one in sql])
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def db_value(database_url: str, sql: str, **params: Any) -> Any:
+    """Run one statement straight on the database and return its first value (committed).
+
+    For checking what was, or was not, written, and for setting up states no route makes.
+    """
+    from sqlalchemy import text
+
+    async def read() -> Any:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                return (await conn.execute(text(sql), params)).scalar()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def intake_order(**overrides: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -25,6 +25,10 @@ class Vendor(Base):
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     #: counter for order numbers the server assigns when the marketplace gives none
     order_counter: Mapped[int] = mapped_column(BigInteger, default=10000)
+    #: the return address on slips and labels (a ``shared.types.Address`` as JSON)
+    ship_from: Mapped[str] = mapped_column(Text, default="{}")
+    #: the marketplace's fee in basis points of the order total (1000 = 10 %), for payouts
+    marketplace_fee_bp: Mapped[int] = mapped_column(Integer, default=1000)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+#: as typed at sign-in: phone keyboards add a space after a suggested address (trimmed later)
+TypedEmail = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$")]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
 Role = Literal["owner", "staff"]
 
@@ -15,7 +17,7 @@ Role = Literal["owner", "staff"]
 class LoginRequest(Struct, forbid_unknown_fields=True):
     """Email and password of a staff user."""
 
-    email: Email
+    email: TypedEmail
     password: Password
 
 

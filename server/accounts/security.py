@@ -30,6 +30,10 @@ PUBLIC_PATHS: list[str] = [
     "^/api/auth/login$",
     "^/api/auth/refresh$",
     "^/api/intake/",
+    "^/api/tracking/",  # carriers sign their webhook bodies
+    "^/api/public/",  # signed links sent to customers
+    "^/api/push/vapid-public-key$",  # a public key, needed before subscribing
+    "^/api/events$",  # SSE: checks a bearer header or a short-lived ?token= itself
     "^/schema",
     "^/health/",
 ]

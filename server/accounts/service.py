@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import timedelta
@@ -20,6 +21,7 @@ from server.accounts.security import (
     issue_access_token,
     verify_password,
 )
+from server.db import begin_write
 from server.errors import Conflict
 from server.ids import new_id, utcnow
 from server.settings import Settings
@@ -67,7 +69,7 @@ async def create_user(
         email=email.strip().lower(),
         name=name,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=await asyncio.to_thread(hash_password, password),
         disabled=False,
     )
     session.add(user)
@@ -95,9 +97,13 @@ async def create_api_key(
     return ApiKeyOut(key.id, key.name, key.marketplace, key.created_at, key.secret)
 
 
-async def _issue(
+async def issue_tokens(
     session: AsyncSession, user: User, family_id: str, settings: Settings
 ) -> TokenPair:
+    """A new access token and refresh token (of ``family_id``) for an authenticated user.
+
+    Commits; the caller starts the transaction as a writer (:func:`server.db.begin_write`).
+    """
     vendor = await session.get_one(Vendor, user.vendor_id)
     actor = Actor(user.id, user.vendor_id, user.role, user.name)
     access, access_exp = issue_access_token(
@@ -124,16 +130,20 @@ async def login(session: AsyncSession, email: str, password: str, settings: Sett
     user = (
         await session.execute(select(User).where(User.email == email.strip().lower()))
     ).scalar_one_or_none()
-    if user is None:
-        verify_password(DUMMY_HASH, password)
+    # Argon2 takes ~0.1 s of CPU on purpose: run it off the event loop so other requests
+    # keep flowing, and against a dummy hash for unknown emails so both take as long.
+    stored = DUMMY_HASH if user is None else user.password_hash
+    matches = await asyncio.to_thread(verify_password, stored, password)
+    if user is None or not matches or user.disabled:
         raise NotAuthorizedException("wrong email or password")
-    if not verify_password(user.password_hash, password) or user.disabled:
-        raise NotAuthorizedException("wrong email or password")
-    return await _issue(session, user, new_id(), settings)
+    # Write only now: the slow password check must not hold SQLite's write lock.
+    await begin_write(session)
+    return await issue_tokens(session, user, new_id(), settings)
 
 
 async def refresh(session: AsyncSession, token: str, settings: Settings) -> TokenPair:
     """Swap a refresh token for a new pair; a reused token revokes its whole family."""
+    await begin_write(session)
     row = (
         await session.execute(
             select(RefreshToken).where(RefreshToken.token_hash == _token_hash(token))
@@ -169,7 +179,7 @@ async def refresh(session: AsyncSession, token: str, settings: Settings) -> Toke
     if user.disabled:
         await session.commit()
         raise NotAuthorizedException("account disabled")
-    return await _issue(session, user, row.family_id, settings)
+    return await issue_tokens(session, user, row.family_id, settings)
 
 
 async def me(session: AsyncSession, actor: Actor) -> Me:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from shared.types import Address, CurrencyCode, Customer, MinorUnits, PaymentStatus, Quantity
+from shared.types import (
+    Address,
+    CurrencyCode,
+    Customer,
+    MinorUnits,
+    PaymentStatus,
+    Quantity,
+    Timestamp,
+)
 
 
 class IntakeLine(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -27,7 +34,7 @@ class IntakeOrder(Struct, forbid_unknown_fields=True, kw_only=True):
     number: (
         Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-_.]+$")] | None
     ) = None
-    placed_at: datetime | None = None
+    placed_at: Timestamp | None = None
     customer: Customer
     shipping_address: Address
     lines: Annotated[list[IntakeLine], Meta(min_length=1, max_length=500)]
@@ -35,7 +42,7 @@ class IntakeOrder(Struct, forbid_unknown_fields=True, kw_only=True):
     shipping_minor: MinorUnits = 0
     tax_minor: MinorUnits = 0
     payment_status: PaymentStatus = PaymentStatus.PENDING
-    paid_at: datetime | None = None
+    paid_at: Timestamp | None = None
 
 
 class IntakeResult(Struct):

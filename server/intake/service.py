@@ -18,8 +18,10 @@ from server.errors import Conflict
 from server.ids import new_id, utcnow
 from server.intake.schemas import IntakeOrder, IntakeResult
 from server.inventory import service as inventory
+from server.notifications import service as notifications
 from server.orders.models import OrderRow
 from server.orders.store import Origin, decode_order, new_row, next_seq, store, timeline_rows
+from server.outofstock import service as outofstock
 from shared.addresses import address_problems
 from shared.deadlines import Calendar, ship_by
 from shared.lifecycle import Event
@@ -134,18 +136,23 @@ async def receive(
     session: AsyncSession, key: ApiKey, data: IntakeOrder
 ) -> tuple[IntakeResult, bool]:
     """Create the order (or return the one already received) and run the New-stage checks."""
-    origin = Origin(source="intake", actor_name=key.marketplace)
+    # Plain values: a rollback expires `key`, and reloading it lazily is I/O outside await.
+    vendor_id, marketplace = key.vendor_id, key.marketplace
+    origin = Origin(source="intake", actor_name=marketplace)
     await begin_write(session)
     try:
-        existing = await _existing(session, key.vendor_id, key.marketplace, data.external_id)
+        # One intake at a time per vendor: the vendor row stays locked until commit
+        # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers). Otherwise two
+        # orders read the same order counter and free stock, and one overwrites the other.
+        vendor = await session.get_one(
+            Vendor, vendor_id, with_for_update=True, populate_existing=True
+        )
+        existing = await _existing(session, vendor_id, marketplace, data.external_id)
         if existing is not None:
             result = await _update_payment(session, key, existing, data, origin)
             await session.commit()
             return result, False
-        vendor = await session.get_one(Vendor, key.vendor_id)
-        if data.number is None:
-            vendor.order_counter += 1
-        number = data.number or f"SF{vendor.order_counter}"
+        number = data.number or await _next_number(session, vendor)
         order = await _with_bin_locations(session, vendor.id, _build(vendor, key, data, number))
         calendar = Calendar(vendor.timezone, vendor.country, vendor.subdivision)
         order, events, problems = await _new_stage_checks(session, vendor.id, order, data, calendar)
@@ -156,17 +163,32 @@ async def receive(
         events.insert(
             0, Event("received", {"marketplace": key.marketplace, "external_id": data.external_id})
         )
+        if order.status is OrderStatus.ON_HOLD:
+            events.append(outofstock.add_follow_up(session, vendor.id, order))
         session.add_all(timeline_rows(vendor.id, order.id, events, origin, now))
+        await notifications.on_order_created(session, vendor.id, order)
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
         # The same marketplace order arrived twice at once: the other request created it.
-        row = await _existing(session, key.vendor_id, key.marketplace, data.external_id)
+        row = await _existing(session, vendor_id, marketplace, data.external_id)
         if row is None:
             raise Conflict(f"number: order number {data.number!r} is already used") from exc
         o = decode_order(row)
         return IntakeResult(o.id, o.number, o.status.value, False, []), False
     return IntakeResult(order.id, order.number, order.status.value, True, problems), True
+
+
+async def _next_number(session: AsyncSession, vendor: Vendor) -> str:
+    """The vendor's next free order number (a marketplace may have sent that number already)."""
+    while True:
+        vendor.order_counter += 1
+        number = f"SF{vendor.order_counter}"
+        taken = await session.scalar(
+            select(OrderRow.id).where(OrderRow.vendor_id == vendor.id, OrderRow.number == number)
+        )
+        if taken is None:
+            return number
 
 
 async def _new_stage_checks(
@@ -193,10 +215,17 @@ async def _new_stage_checks(
         events.append(Event("verify_address", {}))
     missing = await inventory.shortfalls(session, vendor_id, order)
     if missing:
-        lines = [
-            replace(ln, short=min(ln.quantity, missing[ln.sku])) if ln.sku in missing else ln
-            for ln in order.lines
-        ]
+        # A SKU may be ordered on several lines: the missing units are counted short once,
+        # on the last of them (the first lines are the ones the free stock fills).
+        left = dict(missing)
+        lines = []
+        for ln in reversed(order.lines):
+            short = min(ln.quantity, left.get(ln.sku, 0))
+            if short:
+                left[ln.sku] -= short
+                ln = replace(ln, short=short)
+            lines.append(ln)
+        lines.reverse()
         order = replace(
             order,
             lines=lines,
@@ -209,9 +238,11 @@ async def _new_stage_checks(
         events.append(Event("out_of_stock", {"missing": missing}))
         events.append(Event("status_changed", {"from": "new", "to": "on_hold"}))
     else:
-        await inventory.reserve(session, vendor_id, order)
-        order = replace(order, availability_verified_at=now)
+        verified = replace(order, availability_verified_at=now)
+        alerts = await inventory.reconcile(session, vendor_id, order, verified)
+        order = verified
         events.append(Event("verify_availability", {}))
+        events.extend(Event("low_stock", {"sku": a.sku, "available": a.available}) for a in alerts)
     return order, events, problems
 
 

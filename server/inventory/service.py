@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 
+from msgspec import Struct
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db import begin_write
 from server.errors import BadRequest, not_found
 from server.ids import new_id, utcnow
 from server.inventory.models import InventoryRow
 from server.inventory.schemas import Adjustment, ItemIn
 from shared.lifecycle import open_lines
 from shared.types import InventoryItem, Order, OrderStatus
+
+_DONE = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED})
 
 
 def item_of(row: InventoryRow) -> InventoryItem:
@@ -35,10 +40,14 @@ def _wanted(order: Order) -> dict[str, int]:
     return dict(wanted)
 
 
-async def _rows(session: AsyncSession, vendor_id: str, skus: list[str]) -> dict[str, InventoryRow]:
-    rows = await session.scalars(
-        select(InventoryRow).where(InventoryRow.vendor_id == vendor_id, InventoryRow.sku.in_(skus))
+async def _rows(
+    session: AsyncSession, vendor_id: str, skus: list[str], lock: bool = False
+) -> dict[str, InventoryRow]:
+    query = select(InventoryRow).where(
+        InventoryRow.vendor_id == vendor_id, InventoryRow.sku.in_(skus)
     )
+    # A correction made from what was read must not overwrite one committed in between.
+    rows = await session.scalars(query.with_for_update() if lock else query)
     return {row.sku: row for row in rows}
 
 
@@ -55,34 +64,106 @@ async def shortfalls(session: AsyncSession, vendor_id: str, order: Order) -> dic
     return missing
 
 
-async def reserve(session: AsyncSession, vendor_id: str, order: Order) -> None:
-    """Claim stock for the order's lines (caller checked :func:`shortfalls` first)."""
-    wanted = _wanted(order)
-    rows = await _rows(session, vendor_id, list(wanted))
-    now = utcnow()
-    for sku, quantity in wanted.items():
-        row = rows[sku]
-        row.reserved += quantity
-        row.updated_at = now
+def _held(order: Order) -> Counter[str]:
+    """Units the order keeps reserved: verified, not yet shipped or cancelled, not short."""
+    held: Counter[str] = Counter()
+    if order.availability_verified_at is None or order.status in _DONE:
+        return held
+    for line in open_lines(order):
+        held[line.sku] += line.quantity - line.short
+    return held
 
 
-async def follow_status(session: AsyncSession, vendor_id: str, before: Order, after: Order) -> None:
-    """Keep stock in step with a status change: ship consumes, cancel releases."""
-    if before.availability_verified_at is None or before.status is after.status:
-        return
-    if after.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-        return
-    wanted = _wanted(before)
-    rows = await _rows(session, vendor_id, list(wanted))
+def _shipped(order: Order) -> Counter[str]:
+    """Units that left the shelf with the parcel."""
+    gone: Counter[str] = Counter()
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        for line in open_lines(order):
+            gone[line.sku] += line.quantity
+    return gone
+
+
+def _count_corrections(before: Order, after: Order) -> Counter[str]:
+    """On-hand corrections from shortages: a newly reported shortage means the shelf held
+    fewer units than the books said; a shortage settled as "found after all" (same line,
+    same SKU, still ordered) gives them back. Substituted or removed lines give nothing back.
+    """
+    correction: Counter[str] = Counter()
+    old = {ln.id: ln for ln in before.lines}
+    for line in after.lines:
+        prior = old.get(line.id)
+        was = prior.short if prior is not None and prior.sku == line.sku else 0
+        if line.short > was:
+            correction[line.sku] -= line.short - was
+        elif line.short < was and not line.removed:
+            correction[line.sku] += was - line.short
+    return correction
+
+
+class StockChange(Struct, frozen=True):
+    """A SKU whose free stock fell to or under its low-stock threshold."""
+
+    sku: str
+    available: int
+    threshold: int
+
+
+async def reconcile(
+    session: AsyncSession, vendor_id: str, before: Order, after: Order
+) -> list[StockChange]:
+    """Move stock by the difference between what ``before`` and ``after`` hold.
+
+    Reservations follow the order's lines (a substitution moves them to the new SKU, a
+    removed or short line releases them, shipping and cancelling release the rest);
+    shipping takes units off the shelf; a newly reported shortage corrects the count on
+    hand, since the shelf did not hold what the books said. Returns the SKUs that fell
+    to their low-stock threshold with this change.
+    """
+    return (await reconcile_many(session, vendor_id, [(before, after)]))[0]
+
+
+def _moves(before: Order, after: Order) -> tuple[Counter[str], Counter[str], list[str]]:
+    """Reservation and on-hand changes per SKU between two states, and the SKUs they touch."""
+    reserved = _held(after)
+    reserved.subtract(_held(before))
+    on_hand = _shipped(before)
+    on_hand.subtract(_shipped(after))
+    if before.availability_verified_at is not None:
+        # Only a shelf that was counted on (stock reserved) can have been miscounted.
+        on_hand.update(_count_corrections(before, after))
+    touched = [sku for sku in set(reserved) | set(on_hand) if reserved[sku] or on_hand[sku]]
+    return reserved, on_hand, touched
+
+
+async def reconcile_many(
+    session: AsyncSession, vendor_id: str, changes: Sequence[tuple[Order, Order]]
+) -> list[list[StockChange]]:
+    """:func:`reconcile` for several changes in one transaction, with one stock query.
+
+    Changes are applied in the order given (a sync batch settles many orders at once).
+    """
+    moves = [_moves(before, after) for before, after in changes]
+    skus = sorted({sku for _, _, touched in moves for sku in touched})
+    if not skus:
+        return [[] for _ in changes]
+    rows = await _rows(session, vendor_id, skus)
     now = utcnow()
-    for sku, quantity in wanted.items():
-        row = rows.get(sku)
-        if row is None:
-            continue
-        row.reserved = max(0, row.reserved - quantity)
-        if after.status is OrderStatus.SHIPPED:
-            row.on_hand = max(0, row.on_hand - quantity)
-        row.updated_at = now
+    result: list[list[StockChange]] = []
+    for reserved, on_hand, touched in moves:
+        alerts: list[StockChange] = []
+        for sku in touched:
+            row = rows.get(sku)
+            if row is None:
+                continue  # an item the vendor does not stock here (drop-shipped, say)
+            free_before = row.on_hand - row.reserved
+            row.reserved = max(0, row.reserved + reserved[sku])
+            row.on_hand = max(0, row.on_hand + on_hand[sku])
+            row.updated_at = now
+            free = row.on_hand - row.reserved
+            if row.low_stock_threshold and free <= row.low_stock_threshold < free_before:
+                alerts.append(StockChange(sku, free, row.low_stock_threshold))
+        result.append(alerts)
+    return result
 
 
 async def list_items(
@@ -113,7 +194,8 @@ async def get_item(session: AsyncSession, vendor_id: str, sku: str) -> Inventory
 
 async def put_item(session: AsyncSession, vendor_id: str, sku: str, data: ItemIn) -> InventoryItem:
     """Create or replace a SKU (stock reserved by orders is kept)."""
-    row = (await _rows(session, vendor_id, [sku])).get(sku)
+    await begin_write(session)
+    row = (await _rows(session, vendor_id, [sku], lock=True)).get(sku)
     if row is None:
         row = InventoryRow(id=new_id(), vendor_id=vendor_id, sku=sku, reserved=0)
         session.add(row)
@@ -131,7 +213,8 @@ async def adjust(
     session: AsyncSession, vendor_id: str, sku: str, adjustment: Adjustment
 ) -> InventoryItem:
     """Correct stock on hand after a count; never below zero."""
-    row = (await _rows(session, vendor_id, [sku])).get(sku)
+    await begin_write(session)
+    row = (await _rows(session, vendor_id, [sku], lock=True)).get(sku)
     if row is None:
         raise not_found(f"SKU {sku!r}")
     if row.on_hand + adjustment.delta < 0:

@@ -29,9 +29,14 @@ StatusFilter = Annotated[
     list[OrderStatus] | None,
     QueryParameter(name="status", description="Only these statuses (repeat for several)"),
 ]
+# No NUL: PostgreSQL refuses it, and the export would find out only after its 200 was sent.
 Search = Annotated[
     str | None,
-    Parameter(max_length=100, description="Order number or customer name, any part, any case"),
+    Parameter(
+        max_length=100,
+        pattern=r"^[^\x00]*$",
+        description="Order number or customer name, any part, any case",
+    ),
 ]
 
 

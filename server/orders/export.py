@@ -6,13 +6,13 @@ import csv
 import io
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.orders.models import OrderRow
 from server.orders.service import OrderService
 from server.orders.store import decode_order
+from shared.money import decimal_amount as money
 from shared.types import OrderStatus
 
 #: the columns a seller's bookkeeping expects, in order
@@ -47,19 +47,17 @@ COLUMNS = [
     "tracking_number",
 ]
 
-# ISO 4217 currencies without minor units; everything else has two decimals here.
-_ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX", "XAF", "XOF"}
-
-
-def money(minor: int, currency: str) -> str:
-    """Minor units as a plain decimal amount ("1234" USD -> "12.34")."""
-    if currency in _ZERO_DECIMAL:
-        return str(minor)
-    return str(Decimal(minor).scaleb(-2).quantize(Decimal("0.01")))
-
 
 def _when(value: datetime | None) -> str:
     return value.isoformat().replace("+00:00", "Z") if value else ""
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: values starting with = + - @ (or a tab or a
+    carriage return) would otherwise run as formulas (CSV injection, OWASP)."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
 
 
 def _record(row: OrderRow) -> list[str]:
@@ -116,5 +114,5 @@ async def stream_csv(
         async for rows in service.iter_rows(statuses, q):
             buffer.seek(0)
             buffer.truncate()
-            writer.writerows(_record(r) for r in rows)
+            writer.writerows([safe_cell(cell) for cell in _record(r)] for r in rows)
             yield buffer.getvalue().encode()

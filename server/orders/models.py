@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -30,6 +40,17 @@ class OrderRow(Base):
         Index("ix_orders_vendor_status_due", "vendor_id", "status", "due_key", "id", "search"),
         Index("ix_orders_vendor_created", "vendor_id", "created_at", "id"),
         Index("ix_orders_vendor_number", "vendor_id", "number_key"),
+        # Search is a substring match (LIKE '%text%') that no B-tree can seek. SQLite filters
+        # inside the covering indexes above; PostgreSQL reads the table row before filtering,
+        # so it gets a trigram index LIKE can use (pg_trgm; the migration installs it).
+        Index(
+            "ix_orders_search_trgm",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        # Carrier webhooks find the order by its tracking number, across vendors.
+        Index("ix_orders_carrier_tracking", "carrier", "tracking_number"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -51,6 +72,7 @@ class OrderRow(Base):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     total_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -60,6 +82,14 @@ class OrderRow(Base):
     #: vendor change sequence value of the last change (sync pulls by it)
     seq: Mapped[int] = mapped_column(BigInteger)
     doc: Mapped[str] = mapped_column(Text)
+
+
+# The trigram index needs pg_trgm; the migration installs it, and so does ``create_all``.
+event.listen(
+    OrderRow.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+)
 
 
 class OrderNote(Base):

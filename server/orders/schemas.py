@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from msgspec import Meta, Struct
 
 from shared.commands import Command
-from shared.types import Note, NoteKind, Order, OrderStatus
+from shared.sync import ConflictRecord
+from shared.types import Note, NoteKind, Order, OrderStatus, Timestamp
 
 
 class SortKey(StrEnum):
@@ -80,6 +81,8 @@ class OrderDetail(Struct):
     notes: list[Note]
     timeline: list[TimelineEntry]
     actions: list[ActionState]
+    #: conflicts between devices on this order that nobody has settled yet
+    conflicts: list[ConflictRecord] = []
 
 
 class ActionResult(Struct):
@@ -94,15 +97,17 @@ class NewNote(Struct, forbid_unknown_fields=True):
 
     kind: NoteKind
     text: Annotated[str, Meta(min_length=1, max_length=5000)]
-    due_at: datetime | None = None
+    due_at: Timestamp | None = None
     id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
 class BulkRequest(Struct, forbid_unknown_fields=True):
     """One command for many orders."""
 
+    # No NUL in an id: PostgreSQL would refuse it after earlier orders were already changed.
     order_ids: Annotated[
-        list[Annotated[str, Meta(max_length=64)]], Meta(min_length=1, max_length=500)
+        list[Annotated[str, Meta(max_length=64, pattern=r"^[^\x00]*$")]],
+        Meta(min_length=1, max_length=500),
     ]
     command: Command
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -22,6 +22,8 @@ from server.db import begin_write
 from server.errors import BadRequest, not_found
 from server.ids import new_id, utcnow
 from server.inventory import service as inventory
+from server.notifications import service as notifications
+from server.orders import effects
 from server.orders.models import OrderEvent, OrderNote, OrderRow
 from server.orders.schemas import (
     ActionResult,
@@ -37,9 +39,10 @@ from server.orders.schemas import (
     TimelineEntry,
 )
 from server.orders.store import Origin, decode_order, next_seq, store, timeline_rows
+from server.sync.conflicts import open_conflicts
 from shared import commands as c
 from shared.deadlines import Calendar
-from shared.lifecycle import Event, StepRefused, allowed_actions, apply
+from shared.lifecycle import Event, Refusal, StepRefused, allowed_actions, apply
 from shared.types import Note, NoteKind, Order, OrderStatus
 
 MAX_PAGE = 200
@@ -103,12 +106,29 @@ def decode_cursor(cursor: str, sort: SortKey) -> tuple[Any, str]:
         kind, value, order_id = msgspec.json.decode(raw, type=tuple[str, str, str])
         if kind != sort.value:
             raise ValueError("sort differs")
-        key: Any = datetime.fromisoformat(value) if sort is not SortKey.NUMBER else value
+        key: Any = value
+        if sort is not SortKey.NUMBER:
+            key = datetime.fromisoformat(value)
+            if key.tzinfo is None:
+                raise ValueError("timestamp without zone")  # the column refuses naive times
+            key = key.astimezone(UTC)  # a date at the edge of the calendar overflows here
         return key, order_id
-    except (ValueError, msgspec.DecodeError, TypeError) as exc:
+    except (ValueError, OverflowError, msgspec.DecodeError, TypeError) as exc:
         raise BadRequest(
             "cursor: not a cursor from this list (it must come from next_cursor, same sort)"
         ) from exc
+
+
+async def stock_refusal(session: AsyncSession, vendor_id: str, order: Order) -> Refusal | None:
+    """Why availability cannot be verified (free stock short), or None when it can.
+
+    The one check the shared lifecycle cannot make, since only the server knows the stock.
+    """
+    missing = await inventory.shortfalls(session, vendor_id, order)
+    if not missing:
+        return None
+    text = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
+    return Refusal("out_of_stock", f"Not enough free stock: {text}.")
 
 
 class OrderService:
@@ -182,7 +202,7 @@ class OrderService:
         sub = self.filtered(None, q).subquery()
         rows = await self.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
         counts = {s.value: 0 for s in OrderStatus}
-        for status, count in rows.tuples():
+        for status, count in rows:
             counts[status] = count
         return StatusCounts(counts, sum(counts.values()))
 
@@ -233,7 +253,8 @@ class OrderService:
             ActionState(a, r is None, r.code if r else None, r.message if r else None)
             for a, r in allowed_actions(order).items()
         ]
-        return OrderDetail(order, [note_of(n) for n in notes], timeline, actions)
+        conflicts = await open_conflicts(self.session, self.vendor_id, row.id)
+        return OrderDetail(order, [note_of(n) for n in notes], timeline, actions, conflicts)
 
     # ------------------------------------------------------------------ writes
 
@@ -254,25 +275,46 @@ class OrderService:
             raise
 
     async def _apply(self, order_id: str, command: c.Command, origin: Origin) -> ActionResult:
+        order, events = await self.apply_in_transaction(order_id, command, origin)
+        return ActionResult(order, [e.kind for e in events])
+
+    async def apply_in_transaction(
+        self,
+        order_id: str,
+        command: c.Command | None,
+        origin: Origin,
+        extra_events: Sequence[Event] = (),
+        at: datetime | None = None,
+    ) -> tuple[Order, list[Event]]:
+        """Apply a lifecycle command (or only record ``extra_events``) inside the caller's
+        write transaction: takes the next change sequence, runs the shared rule, keeps
+        stock and payouts in step, writes the timeline. Raises StepRefused if not allowed.
+
+        ``at`` is when it happened (a carrier's scan time); it defaults to now.
+        """
         seq = await next_seq(self.session, self.vendor_id)
         row = await self.row(order_id)
         before = decode_order(row)
         now = utcnow()
-        if isinstance(command, c.VerifyAvailability):
-            await self._check_stock(before)
-        outcome = apply(before, command, now)
-        if isinstance(command, c.VerifyAvailability):
-            await inventory.reserve(self.session, self.vendor_id, before)
-        await inventory.follow_status(self.session, self.vendor_id, before, outcome.order)
-        order = store(row, outcome.order, seq, now)
-        self.session.add_all(timeline_rows(self.vendor_id, row.id, outcome.events, origin, now))
-        return ActionResult(order, [e.kind for e in outcome.events])
+        when = at or now
+        events = list(extra_events)
+        after = before
+        if command is not None:
+            if isinstance(command, c.VerifyAvailability):
+                await self._check_stock(before)
+            outcome = apply(before, command, when)
+            after = outcome.order
+            events.extend(outcome.events)
+        events.extend(await effects.after_change(self.session, self.vendor_id, before, after))
+        order = store(row, after, seq, now)
+        self.session.add_all(timeline_rows(self.vendor_id, row.id, events, origin, when))
+        await notifications.on_order_changed(self.session, self.vendor_id, before, order, events)
+        return order, events
 
     async def _check_stock(self, order: Order) -> None:
-        missing = await inventory.shortfalls(self.session, self.vendor_id, order)
-        if missing:
-            text = ", ".join(f"{sku} short by {n}" for sku, n in sorted(missing.items()))
-            raise StepRefused("out_of_stock", f"Not enough free stock: {text}.")
+        refusal = await stock_refusal(self.session, self.vendor_id, order)
+        if refusal is not None:
+            raise StepRefused(refusal.code, refusal.message)
 
     async def _add_note(self, order_id: str, command: c.AddNote, origin: Origin) -> Note:
         note_id = command.note_id or new_id()

@@ -55,6 +55,7 @@ def columns_of(order: Order) -> dict[str, Any]:
         "shipped_at": order.shipped_at,
         "delivered_at": order.delivered_at,
         "cancelled_at": order.cancelled_at,
+        "cancel_reason": order.cancel_reason.value if order.cancel_reason else None,
         "total_minor": order.total_minor,
         "currency": order.currency,
         "item_count": item_count(order),

@@ -142,7 +142,7 @@ def test_documents_of_another_vendor_are_not_found(tenant: Tenant, other_tenant:
         assert c.get(f"/api/orders/{made['order_id']}/packing-slip.pdf").status_code == 404
         assert (
             c.get(
-                "/api/documents/packing-slips.pdf", params={"order_id": made["order_id"]}
+                "/api/documents/packing-slips.pdf", params={"order_id": str(made["order_id"])}
             ).status_code
             == 404
         )
