@@ -119,3 +119,23 @@ def due(ship_by_at: datetime, now: datetime, calendar: Calendar) -> Due:
     if hours_left <= 24:
         return Due(Urgency.DUE_SOON, hours_left)
     return Due(Urgency.ON_TRACK, hours_left)
+
+
+class DueView(StrEnum):
+    """The processing-time views of the dashboard."""
+
+    OVERDUE = "overdue"  # ship-by has passed
+    TODAY = "today"  # ship-by is later today (vendor's day), not yet passed
+    WITHIN_24H = "24h"  # ship-by within the next 24 hours
+
+
+def due_window(
+    view: DueView, now: datetime, calendar: Calendar
+) -> tuple[datetime | None, datetime]:
+    """The ship-by range ``[start, end)`` of a due view (``start`` None: no lower bound)."""
+    if view is DueView.OVERDUE:
+        return None, now
+    if view is DueView.WITHIN_24H:
+        return now, now + timedelta(hours=24)
+    tomorrow = now.astimezone(calendar.zone).date() + timedelta(days=1)
+    return now, datetime.combine(tomorrow, time(0, 0), tzinfo=calendar.zone).astimezone(UTC)

@@ -23,8 +23,16 @@ from server.orders.schemas import (
 )
 from server.orders.service import MAX_PAGE
 from shared.commands import Command
+from shared.deadlines import DueView
 from shared.types import Note, OrderStatus
 
+DueFilter = Annotated[
+    DueView | None,
+    QueryParameter(
+        name="due",
+        description="Open orders only: overdue, due later today, or due within 24 h",
+    ),
+]
 StatusFilter = Annotated[
     list[OrderStatus] | None,
     QueryParameter(name="status", description="Only these statuses (repeat for several)"),
@@ -56,9 +64,15 @@ class OrderController(Controller):
         desc: FromQuery[bool] = False,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
         cursor: Annotated[str | None, Parameter(max_length=500)] = None,
+        due: DueFilter = None,
     ) -> OrderPage:
         """Soonest ship-by first by default; pass ``next_cursor`` back for the next page."""
-        return await orders.page(status, q, sort, desc, limit, cursor)
+        return await orders.page(status, q, sort, desc, limit, cursor, due)
+
+    @get("/due-counts", summary="Open orders overdue, due today and due within 24 h")
+    async def due_counts(self, orders: Orders) -> dict[str, int]:
+        """The processing-time views' badges (vendor's time zone for "today")."""
+        return await orders.due_counts()
 
     @get("/counts", summary="Orders per status")
     async def counts(self, orders: Orders, q: Search = None) -> StatusCounts:
@@ -72,11 +86,12 @@ class OrderController(Controller):
         actor: CurrentActor,
         status: StatusFilter = None,
         q: Search = None,
+        due: DueFilter = None,
     ) -> Stream:
         """Every matching order, one row each, in order of creation."""
         stamp = utcnow().strftime("%Y%m%d-%H%M")
         return Stream(
-            stream_csv(request.app.state.db_factory, actor.vendor_id, status, q),
+            stream_csv(request.app.state.db_factory, actor.vendor_id, status, q, due),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="orders-{stamp}.csv"'},
         )

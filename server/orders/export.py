@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.orders.models import OrderRow
 from server.orders.service import OrderService
 from server.orders.store import decode_order
+from shared.deadlines import DueView
 from shared.money import decimal_amount as money
 from shared.types import OrderStatus
 
@@ -102,6 +103,7 @@ async def stream_csv(
     vendor_id: str,
     statuses: Sequence[OrderStatus] | None,
     q: str | None,
+    due: DueView | None = None,
 ) -> AsyncIterator[bytes]:
     """The CSV, one chunk per batch of rows, from its own session (it outlives the handler)."""
     buffer = io.StringIO()
@@ -111,7 +113,7 @@ async def stream_csv(
     yield ("\ufeff" + buffer.getvalue()).encode()
     async with factory() as session:
         service = OrderService(session, vendor_id)
-        async for rows in service.iter_rows(statuses, q):
+        async for rows in service.iter_rows(statuses, q, due=due):
             buffer.seek(0)
             buffer.truncate()
             writer.writerows([safe_cell(cell) for cell in _record(r)] for r in rows)

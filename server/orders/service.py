@@ -41,9 +41,9 @@ from server.orders.schemas import (
 from server.orders.store import Origin, decode_order, next_seq, store, timeline_rows
 from server.sync.conflicts import open_conflicts
 from shared import commands as c
-from shared.deadlines import Calendar
+from shared.deadlines import Calendar, DueView, due_window
 from shared.lifecycle import Event, Refusal, StepRefused, allowed_actions, apply
-from shared.types import Note, NoteKind, Order, OrderStatus
+from shared.types import OPEN_STATUSES, Note, NoteKind, Order, OrderStatus
 
 MAX_PAGE = 200
 
@@ -158,9 +158,21 @@ class OrderService:
 
     # ------------------------------------------------------------------ reads
 
-    def filtered(self, statuses: Sequence[OrderStatus] | None, q: str | None) -> Select[OrderRow]:
-        """The list query with its filters applied, unsorted."""
+    def filtered(
+        self,
+        statuses: Sequence[OrderStatus] | None,
+        q: str | None,
+        due: tuple[datetime | None, datetime] | None = None,
+    ) -> Select[OrderRow]:
+        """The list query with its filters applied, unsorted (``due``: a ship-by window)."""
         query = self.scoped()
+        if due is not None:
+            start, end = due
+            query = query.where(
+                OrderRow.status.in_([s.value for s in OPEN_STATUSES]), OrderRow.due_key < end
+            )
+            if start is not None:
+                query = query.where(OrderRow.due_key >= start)
         if statuses:
             query = query.where(OrderRow.status.in_([s.value for s in statuses]))
         text = (q or "").strip().lower()
@@ -176,10 +188,11 @@ class OrderService:
         descending: bool = False,
         limit: int = 50,
         cursor: str | None = None,
+        due: DueView | None = None,
     ) -> OrderPage:
         """One page of the list, by keyset (stable under inserts, cost independent of depth)."""
         column = _SORT_COLUMNS[sort]
-        query = self.filtered(statuses, q)
+        query = self.filtered(statuses, q, await self.due_window(due))
         if cursor:
             key, last_id = decode_cursor(cursor, sort)
             pair = tuple_(column, OrderRow.id)
@@ -197,6 +210,20 @@ class OrderService:
             next_cursor = encode_cursor(sort, getattr(last, column.key), last.id)
         return OrderPage([summary_of(r) for r in rows], next_cursor)
 
+    async def due_window(self, due: DueView | None) -> tuple[datetime | None, datetime] | None:
+        """The ship-by range of a due view, in the vendor's calendar."""
+        return None if due is None else due_window(due, utcnow(), await self.calendar())
+
+    async def due_counts(self) -> dict[str, int]:
+        """How many open orders each due view holds (overdue, due today, within 24 h)."""
+        counts: dict[str, int] = {}
+        for view in DueView:
+            query = self.filtered(None, None, await self.due_window(view))
+            counts[view.value] = int(
+                await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            )
+        return counts
+
     async def counts(self, q: str | None = None) -> StatusCounts:
         """Orders per status (for the filter chips), under the same search."""
         sub = self.filtered(None, q).subquery()
@@ -207,10 +234,15 @@ class OrderService:
         return StatusCounts(counts, sum(counts.values()))
 
     async def iter_rows(
-        self, statuses: Sequence[OrderStatus] | None, q: str | None, batch: int = 1000
+        self,
+        statuses: Sequence[OrderStatus] | None,
+        q: str | None,
+        batch: int = 1000,
+        due: DueView | None = None,
     ) -> AsyncIterator[list[OrderRow]]:
         """Every matching row in creation order, a batch at a time (for exports)."""
-        base = self.filtered(statuses, q).order_by(OrderRow.created_at, OrderRow.id)
+        window = await self.due_window(due)
+        base = self.filtered(statuses, q, window).order_by(OrderRow.created_at, OrderRow.id)
         last: tuple[datetime, str] | None = None
         while True:
             query = base

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -439,6 +439,13 @@ def their_conflict_cannot_be_settled(w: World) -> None:
     assert len(w.them.get(f"/api/orders/{order_id}").json()["conflicts"]) == 1
 
 
+def due_counts_count_only_mine(w: World) -> None:
+    long_ago = (datetime.now(UTC) - timedelta(days=12)).isoformat()
+    w.them.intake(intake_order(paid_at=long_ago, placed_at=long_ago))
+    assert w.them.get("/api/orders/due-counts").json()["overdue"] == 1
+    assert w.mine("GET", "/api/orders/due-counts").json()["overdue"] == 0
+
+
 HOLD = {"action": "hold"}
 NOTE = {"kind": "team_message", "text": "peek"}
 
@@ -453,6 +460,7 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("POST", "/api/api-keys"): new_api_key_is_mine,
     ("GET", "/api/orders"): list_shows_only_mine,
     ("GET", "/api/orders/counts"): counts_count_only_mine,
+    ("GET", "/api/orders/due-counts"): due_counts_count_only_mine,
     ("GET", "/api/orders/export.csv"): export_exports_only_mine,
     ("POST", "/api/orders/bulk"): bulk_reports_their_order_not_found,
     ("GET", "/api/orders/{order_id:str}"): not_found_for_their_order(
