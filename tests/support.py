@@ -24,8 +24,8 @@ from server.accounts.models import User
 from server.accounts.security import hash_password
 from server.db import begin_write, create_engine, session_factory
 from server.ids import new_id
-from server.intake.service import sign
 from server.settings import Settings
+from server.signing import sign
 from tests.builders import UPS_TRACKING
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"

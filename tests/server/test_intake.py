@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.intake.service import sign
+from server.signing import sign
 from shared.deadlines import Calendar, ship_by
 from tests.support import Tenant, db_value, intake_order, post_intake
 

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from server.outofstock.service import choice_signature
 from server.settings import Settings
+from server.signing import sign
 from server.tracking import service as tracking
 from server.tracking.confirm import confirmation_signature
 from tests.support import ServerThread, Tenant, intake_order
@@ -247,7 +248,7 @@ def carrier_events_land_only_on_the_parcels_order(w: World) -> None:
         }
     ).encode()
     stamp = str(int(time.time()))
-    signature = tracking.sign(tracking.webhook_secret(w.settings, "ups"), stamp, body)
+    signature = sign(tracking.webhook_secret(w.settings, "ups"), stamp, body)
     r = httpx.post(
         f"{w.me.base_url}/api/tracking/ups/events",
         content=body,

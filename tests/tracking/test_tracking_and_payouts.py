@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from server.settings import Settings
+from server.signing import sign
 from server.tracking.confirm import confirmation_url
-from server.tracking.service import sign, webhook_secret
+from server.tracking.service import webhook_secret
 from tests.support import ServerThread, Tenant, intake_order
 
 
