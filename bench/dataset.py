@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.accounts import service as accounts
 from server.accounts.models import Vendor
 from server.db import create_engine, session_factory
+from server.demo import CITIES
 from server.orders.models import OrderRow
 from server.orders.store import columns_of, new_row
 from shared.deadlines import Calendar, ship_by
@@ -150,16 +151,6 @@ _LAST = [
     "Ali",
 ]
 _LAST_WEIGHTS = [1.0 / (rank + 1) ** 0.9 for rank in range(len(_LAST))]
-_CITIES = [
-    ("Springfield", "IL", "62701"),
-    ("Portland", "OR", "97205"),
-    ("Austin", "TX", "73301"),
-    ("Boston", "MA", "02108"),
-    ("Denver", "CO", "80202"),
-    ("Madison", "WI", "53703"),
-    ("Raleigh", "NC", "27601"),
-    ("Tucson", "AZ", "85701"),
-]
 _PRODUCTS = [
     f"{adj} {noun}"
     for adj in ("Ceramic", "Linen", "Walnut", "Wool", "Brass", "Cotton")
@@ -228,7 +219,7 @@ def build_order(
     """One order as it would stand after its lifecycle so far (steps stamped, not walked)."""
     status = _status_for(now - created, rng)
     picked = status in (OrderStatus.READY_TO_SHIP, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-    city, region, postal = rng.choice(_CITIES)
+    city, region, postal = rng.choice(CITIES)
     lines = [
         OrderLine(
             id=f"ln-{i}-{n}",
