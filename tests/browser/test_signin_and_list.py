@@ -173,9 +173,19 @@ def type_into(page: Page, label: str, text: str) -> None:
     """Click a text field, wait for the focus, then type (as a person or a scanner does)."""
     box = page.get_by_role("textbox", name=label)
     box.click()
-    # Keys typed before Flutter has moved the focus are lost.
+    # Keys typed before Flutter has moved the focus are lost, and under load the DOM focus
+    # can arrive a moment before Flutter routes keys to the field: check what the field
+    # holds and type again if the first keystrokes went nowhere.
     expect(box).to_be_focused()
-    page.keyboard.type(text)
+    for _ in range(3):
+        page.keyboard.type(text)
+        try:
+            expect(box).to_have_value(text, timeout=5_000)
+            return
+        except AssertionError:
+            page.keyboard.press("ControlOrMeta+A")
+            page.keyboard.press("Backspace")
+    expect(box).to_have_value(text)
 
 
 def sign_in(page: Page) -> None:
