@@ -93,13 +93,19 @@ event.listen(
 
 
 class OrderNote(Base):
-    """An internal note; rows are only ever inserted."""
+    """An internal note; rows are only ever inserted.
+
+    Devices choose note ids (so a retried note is not a second note); the key is the pair
+    (vendor, id), so one vendor's ids never clash with, or reveal, another's.
+    """
 
     __tablename__ = "order_notes"
     __table_args__ = (Index("ix_order_notes_order", "order_id", "created_at"),)
 
+    vendor_id: Mapped[str] = mapped_column(
+        ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)

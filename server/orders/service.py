@@ -350,9 +350,11 @@ class OrderService:
 
     async def _add_note(self, order_id: str, command: c.AddNote, origin: Origin) -> Note:
         note_id = command.note_id or new_id()
-        existing = await self.session.get(OrderNote, note_id)
+        existing = await self.session.scalar(
+            select(OrderNote).where(OrderNote.vendor_id == self.vendor_id, OrderNote.id == note_id)
+        )
         if existing is not None:
-            if existing.vendor_id != self.vendor_id or existing.order_id != order_id:
+            if existing.order_id != order_id:
                 raise BadRequest(f"id: note id {note_id!r} is already used by another note")
             return note_of(existing)  # a retry of the same note: nothing new
         seq = await next_seq(self.session, self.vendor_id)

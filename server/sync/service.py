@@ -294,7 +294,7 @@ class SyncService:
             return {}
         rows = await self.session.execute(
             select(OrderNote.id, OrderNote.vendor_id, OrderNote.order_id).where(
-                OrderNote.id.in_(ids)
+                OrderNote.vendor_id == self.vendor_id, OrderNote.id.in_(ids)
             )
         )
         return {r.id: (r.vendor_id, r.order_id) for r in rows}

@@ -477,6 +477,21 @@ def test_a_retried_note_with_the_same_client_id_is_stored_once(tenant: Tenant) -
     assert [e["kind"] for e in shown["timeline"]].count("add_note") == 1
 
 
+def test_note_ids_are_per_vendor_so_another_vendors_id_neither_clashes_nor_leaks(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    note = {"id": f"n-{uuid.uuid4()}", "kind": "team_message", "text": "mine"}
+    theirs = other_tenant.order()
+    with other_tenant.client() as c:
+        assert c.post(f"/api/orders/{theirs}/notes", json=note).status_code == 201
+    mine = tenant.order()
+    with tenant.client() as c:
+        r = c.post(f"/api/orders/{mine}/notes", json={**note, "text": "also mine"})
+    assert r.status_code == 201, r.text
+    assert [n["text"] for n in detail(tenant, mine)["notes"]] == ["also mine"]
+    assert [n["text"] for n in detail(other_tenant, theirs)["notes"]] == ["mine"]
+
+
 def test_a_client_note_id_already_used_on_another_order_is_refused(tenant: Tenant) -> None:
     first, second = tenant.order(), tenant.order()
     note = {"id": f"n-{uuid.uuid4()}", "kind": "team_message", "text": "hello"}
