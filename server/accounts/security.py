@@ -74,38 +74,44 @@ def verify_password(password_hash: str, password: str) -> bool:
 DUMMY_HASH = hash_password("not-a-real-password")
 
 
-def issue_access_token(actor: Actor, secret: str, minutes: int) -> tuple[str, datetime]:
-    """A signed access token for the actor and the moment it expires."""
+def issue_token(
+    actor: Actor, secret: str, lifetime: timedelta, audience: str = AUDIENCE
+) -> tuple[str, datetime]:
+    """A signed token for the actor, good for ``audience`` only, and when it expires."""
     now = utcnow()
-    expires = now + timedelta(minutes=minutes)
+    expires = now + lifetime
     claims = {
         "sub": actor.user_id,
         "vid": actor.vendor_id,
         "role": actor.role,
         "name": actor.name,
-        "aud": AUDIENCE,
+        "aud": audience,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM), expires
 
 
-def decode_access_token(token: str, secret: str) -> Actor:
+def decode_token(
+    token: str,
+    secret: str,
+    audience: str = AUDIENCE,
+    kind: str = "access token",
+    renew_at: str = "POST /api/auth/refresh",
+) -> Actor:
     """The actor of a valid token; ``NotAuthorizedException`` saying what is wrong otherwise."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            audience=AUDIENCE,
+            audience=audience,
             options={"require": ["exp", "sub", "aud"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise NotAuthorizedException(
-            "access token expired: get a new one from POST /api/auth/refresh"
-        ) from exc
+        raise NotAuthorizedException(f"{kind} expired: get a new one from {renew_at}") from exc
     except jwt.InvalidTokenError as exc:
-        raise NotAuthorizedException(f"invalid access token: {exc}") from exc
+        raise NotAuthorizedException(f"invalid {kind}: {exc}") from exc
     try:
         return Actor(
             user_id=str(claims["sub"]),
@@ -114,7 +120,17 @@ def decode_access_token(token: str, secret: str) -> Actor:
             name=str(claims.get("name", "")),
         )
     except KeyError as exc:
-        raise NotAuthorizedException(f"invalid access token: no {exc.args[0]} claim") from exc
+        raise NotAuthorizedException(f"invalid {kind}: no {exc.args[0]} claim") from exc
+
+
+def issue_access_token(actor: Actor, secret: str, minutes: int) -> tuple[str, datetime]:
+    """A signed access token for the actor and the moment it expires."""
+    return issue_token(actor, secret, timedelta(minutes=minutes))
+
+
+def decode_access_token(token: str, secret: str) -> Actor:
+    """The actor of a valid access token (401 saying what is wrong otherwise)."""
+    return decode_token(token, secret)
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):

@@ -23,16 +23,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
-import jwt
 import msgspec
-from litestar.exceptions import NotAuthorizedException
 from litestar.response import ServerSentEventMessage
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from server.accounts.security import ALGORITHM, Actor
-from server.ids import utcnow
+from server.accounts.security import Actor, decode_token, issue_token
 from server.notifications.schemas import DashboardEvent
 
 log = logging.getLogger("shipfloor.notifications")
@@ -252,37 +249,12 @@ EVENTS_AUDIENCE = "shipfloor-events"
 
 def issue_events_token(actor: Actor, secret: str, seconds: int) -> tuple[str, Any]:
     """A token good only for opening ``GET /api/events`` within ``seconds``."""
-    now = utcnow()
-    expires = now + timedelta(seconds=seconds)
-    claims = {
-        "sub": actor.user_id,
-        "vid": actor.vendor_id,
-        "role": actor.role,
-        "name": actor.name,
-        "aud": EVENTS_AUDIENCE,
-        "iat": int(now.timestamp()),
-        "exp": int(expires.timestamp()),
-    }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM), expires
+    return issue_token(actor, secret, timedelta(seconds=seconds), EVENTS_AUDIENCE)
 
 
 def decode_events_token(token: str, secret: str) -> Actor:
     """The actor of a valid events token; 401 saying what is wrong otherwise."""
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            audience=EVENTS_AUDIENCE,
-            options={"require": ["exp", "sub", "aud"]},
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise NotAuthorizedException(
-            "events token expired: get a new one from POST /api/events/token"
-        ) from exc
-    except jwt.InvalidTokenError as exc:
-        raise NotAuthorizedException(f"invalid events token: {exc}") from exc
-    return Actor(str(claims["sub"]), str(claims["vid"]), str(claims["role"]), str(claims["name"]))
+    return decode_token(token, secret, EVENTS_AUDIENCE, "events token", "POST /api/events/token")
 
 
 # ---------------------------------------------------------------- the stream
