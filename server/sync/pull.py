@@ -20,9 +20,10 @@ from server.errors import BadRequest
 from server.ids import utcnow
 from server.orders.models import OrderNote, OrderRow
 from server.sync import cursor as cursors
+from server.sync.conflicts import record_of
 from server.sync.cursor import Cursor, Phase
 from server.sync.models import OrderConflict
-from shared.sync import ConflictKind, ConflictRecord
+from shared.sync import ConflictRecord
 from shared.types import OPEN_STATUSES, Note, NoteKind, OrderStatus
 
 #: changes per pull page when the device does not say
@@ -197,17 +198,8 @@ class Feed:
     async def _conflicts_of(self, ids: list[str]) -> dict[str, list[ConflictRecord]]:
         conflicts: dict[str, list[ConflictRecord]] = defaultdict(list)
         if ids:
-            rows = await self.session.execute(
-                select(
-                    OrderConflict.order_id,
-                    OrderConflict.id,
-                    OrderConflict.kind,
-                    OrderConflict.message,
-                    OrderConflict.mutation_id,
-                    OrderConflict.device_id,
-                    OrderConflict.user_id,
-                    OrderConflict.at,
-                )
+            rows = await self.session.scalars(
+                select(OrderConflict)
                 .where(
                     OrderConflict.vendor_id == self.vendor_id,
                     OrderConflict.order_id.in_(ids),
@@ -216,16 +208,5 @@ class Feed:
                 .order_by(OrderConflict.at, OrderConflict.id)
             )
             for r in rows:
-                conflicts[r.order_id].append(
-                    ConflictRecord(
-                        id=r.id,
-                        order_id=r.order_id,
-                        kind=ConflictKind(r.kind),
-                        message=r.message,
-                        mutation_id=r.mutation_id,
-                        device_id=r.device_id,
-                        user_id=r.user_id,
-                        at=r.at,
-                    )
-                )
+                conflicts[r.order_id].append(record_of(r))
         return conflicts
