@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from server.accounts import service as accounts
 from server.accounts.models import Vendor
 from server.db import create_engine, session_factory
-from server.demo import CITIES
+from server.demo import CITIES, FIRST_NAMES
 from server.orders.models import OrderRow
 from server.orders.store import columns_of, new_row
 from shared.deadlines import Calendar, ship_by
@@ -50,32 +50,9 @@ COMMON_NAME = "Smith"
 #: rows per INSERT batch (a few MB of parameters; well below driver limits per statement)
 BATCH = 2000
 
+# The demo's first names, and more so that a big history has fewer repeats.
 _FIRST = [
-    "Ava",
-    "Ben",
-    "Chloe",
-    "Daniel",
-    "Emma",
-    "Felix",
-    "Grace",
-    "Henry",
-    "Isla",
-    "Jack",
-    "Kara",
-    "Liam",
-    "Maya",
-    "Noah",
-    "Olivia",
-    "Paul",
-    "Quinn",
-    "Rosa",
-    "Sam",
-    "Tara",
-    "Uma",
-    "Victor",
-    "Wendy",
-    "Yusuf",
-    "Zoe",
+    *FIRST_NAMES,
     "Aiko",
     "Bruno",
     "Carmen",

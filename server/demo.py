@@ -37,7 +37,8 @@ DEMO_PASSWORD = "shipfloor-demo"
 PICKER_EMAIL = "picker@shipfloor.local"
 PICKER_PASSWORD = "shipfloor-picker"
 
-_FIRST = [
+#: customers' first names (also used by the benchmarks)
+FIRST_NAMES = [
     "Ava",
     "Ben",
     "Chloe",
@@ -305,7 +306,7 @@ def _demo_order(
     )
     age_hours = rng.uniform(1, 80) if open_work else rng.uniform(80, 24 * 30)
     created = now - timedelta(hours=age_hours)
-    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    first, last = rng.choice(FIRST_NAMES), rng.choice(_LAST)
     city, region, postal = rng.choice(CITIES)
     items = rng.sample(stock[:-1], k=rng.choice([1, 1, 2, 3]))
     if target is OrderStatus.ON_HOLD:
