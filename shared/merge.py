@@ -193,11 +193,15 @@ class _Merger:
         return outcome.order
 
     def conflict(self, kind: ConflictKind, message: str) -> None:
-        """Record a conflict caused by this mutation (its id is stable across replays)."""
+        """Record a conflict caused by this mutation (its id is stable across replays).
+
+        The order is part of the id: device and mutation ids are the client's choice, and
+        another vendor's device may use the same ones (order ids are unique everywhere).
+        """
         m = self.mutation
         self.conflicts.append(
             ConflictRecord(
-                id=derived_id(m, f"conflict/{kind.value}"),
+                id=derived_id(m, f"conflict/{kind.value}/{self.before.id}"),
                 order_id=self.before.id,
                 kind=kind,
                 message=message,

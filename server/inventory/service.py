@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from typing import cast
 
 from msgspec import Struct
-from sqlalchemy import or_, select
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from server.db import begin_write
 from server.errors import BadRequest, not_found
@@ -16,6 +19,17 @@ from server.inventory.models import InventoryRow
 from server.inventory.schemas import Adjustment, ItemIn
 from shared.lifecycle import open_lines
 from shared.types import InventoryItem, Order, OrderStatus
+
+_inventory = cast(Table, InventoryRow.__table__)
+_update_stock = (
+    update(_inventory)
+    .where(_inventory.c.id == bindparam("_id"))
+    .values(
+        on_hand=bindparam("on_hand"),
+        reserved=bindparam("reserved"),
+        updated_at=bindparam("updated_at"),
+    )
+)
 
 _DONE = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED})
 
@@ -138,16 +152,33 @@ def _moves(before: Order, after: Order) -> tuple[Counter[str], Counter[str], lis
 async def reconcile_many(
     session: AsyncSession, vendor_id: str, changes: Sequence[tuple[Order, Order]]
 ) -> list[list[StockChange]]:
-    """:func:`reconcile` for several changes in one transaction, with one stock query.
+    """:func:`reconcile` for several changes in one transaction: one stock query, one
+    executemany UPDATE.
 
-    Changes are applied in the order given (a sync batch settles many orders at once).
+    Changes are applied in the order given (a sync batch settles many orders at once). The
+    rows are read and written with Core statements, not as ORM objects: no unit-of-work
+    flush at commit. An ORM copy of a row already in the session is kept in step.
     """
     moves = [_moves(before, after) for before, after in changes]
     skus = sorted({sku for _, _, touched in moves for sku in touched})
     if not skus:
         return [[] for _ in changes]
-    rows = await _rows(session, vendor_id, skus)
+    if session.autoflush:
+        await session.flush()  # what the ORM query used here before did: see pending edits
+    t = _inventory
+    # Locked (PostgreSQL; SQLite has one writer at a time): the new figures are written
+    # whole, so a correction committed between this read and the write must wait, not be
+    # overwritten. Sorted SKUs lock in one order everywhere.
+    found = await session.execute(
+        select(t.c.id, t.c.sku, t.c.on_hand, t.c.reserved, t.c.low_stock_threshold)
+        .where(t.c.vendor_id == vendor_id, t.c.sku.in_(skus))
+        .order_by(t.c.sku)
+        .with_for_update()
+    )
+    # sku -> [id, on_hand, reserved, low_stock_threshold]
+    rows = {r.sku: [r.id, r.on_hand, r.reserved, r.low_stock_threshold] for r in found}
     now = utcnow()
+    moved: set[str] = set()
     result: list[list[StockChange]] = []
     for reserved, on_hand, touched in moves:
         alerts: list[StockChange] = []
@@ -155,14 +186,30 @@ async def reconcile_many(
             row = rows.get(sku)
             if row is None:
                 continue  # an item the vendor does not stock here (drop-shipped, say)
-            free_before = row.on_hand - row.reserved
-            row.reserved = max(0, row.reserved + reserved[sku])
-            row.on_hand = max(0, row.on_hand + on_hand[sku])
-            row.updated_at = now
-            free = row.on_hand - row.reserved
-            if row.low_stock_threshold and free <= row.low_stock_threshold < free_before:
-                alerts.append(StockChange(sku, free, row.low_stock_threshold))
+            free_before = row[1] - row[2]
+            row[2] = max(0, row[2] + reserved[sku])
+            row[1] = max(0, row[1] + on_hand[sku])
+            moved.add(sku)
+            free = row[1] - row[2]
+            if row[3] and free <= row[3] < free_before:
+                alerts.append(StockChange(sku, free, row[3]))
         result.append(alerts)
+    if moved:
+        values = [
+            {
+                "_id": rows[sku][0],
+                "on_hand": rows[sku][1],
+                "reserved": rows[sku][2],
+                "updated_at": now,
+            }
+            for sku in sorted(moved)
+        ]
+        await session.execute(_update_stock, values)
+        for v in values:
+            loaded = session.identity_map.get(identity_key(InventoryRow, v["_id"]))
+            if loaded is not None:
+                for key in ("on_hand", "reserved", "updated_at"):
+                    set_committed_value(loaded, key, v[key])
     return result
 
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Select, and_, exists, insert, literal, select
+from sqlalchemy import Select, Table, and_, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Vendor
@@ -177,11 +177,17 @@ async def on_orders_changed(
         }
         for snap in snaps
     ]
-    stmt = insert(OutboxItem).returning(OutboxItem.id, sort_by_parameter_order=True)
-    ids = (await session.execute(stmt, rows)).scalars().all()
+    # One multi-row INSERT … RETURNING. Asking SQLAlchemy for the ids in parameter order
+    # (sort_by_parameter_order) made it one statement per row on SQLite, so the ids are
+    # matched to the rows by order instead; autoincrement ids ascend in VALUES order, which
+    # only matters if an order appears twice.
+    stmt = insert(cast(Table, OutboxItem.__table__)).returning(OutboxItem.id, OutboxItem.order_id)
+    ids: dict[str | None, list[int]] = {}
+    for item_id, order_id in sorted((await session.execute(stmt, rows)).all()):
+        ids.setdefault(order_id, []).append(item_id)
     alerts = [
-        dashboard_event(item_id, Kind.ORDER_CHANGED.value, snap, now)
-        for item_id, snap in zip(ids, snaps, strict=True)
+        dashboard_event(ids[snap.order_id].pop(0), Kind.ORDER_CHANGED.value, snap, now)
+        for snap in snaps
     ]
     await live.announce_many(session, vendor_id, alerts, wake=False)
     for (before, after, events), snap in zip(changes, snaps, strict=True):

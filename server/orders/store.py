@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import update
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Vendor
@@ -17,6 +19,7 @@ from shared.types import Order, item_count
 
 _decoder = msgspec.json.Decoder(Order)
 _encoder = msgspec.json.Encoder()
+_orders = cast(Table, OrderRow.__table__)
 
 #: sort key for orders with no ship-by yet (unpaid): after every dated one
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -101,6 +104,42 @@ def store(row: OrderRow, order: Order, seq: int, now: datetime) -> Order:
     row.updated_at = now
     row.doc = _encoder.encode(order).decode()
     return order
+
+
+@cache
+def _update_of(columns: tuple[str, ...]) -> Update:
+    """``UPDATE orders SET <columns> WHERE id = :_id``, built once per set of columns."""
+    return (
+        update(_orders)
+        .where(_orders.c.id == bindparam("_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+async def store_many(
+    session: AsyncSession, changes: Sequence[tuple[Order, Order]], now: datetime
+) -> None:
+    """Write changed orders back, each ``(before, after)`` with ``after`` already stamped
+    with its new sequence value (``after.version``).
+
+    Core UPDATEs, one executemany per set of changed columns: only the derived columns that
+    differ from ``before`` are set, so SQLite leaves the indexes of the others alone (it
+    rewrites an index entry whenever one of its columns is SET, even to the same value).
+    The columns always equal :func:`columns_of` the stored document, so ``before``'s tell
+    what is in the row.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for before, after in changes:
+        old = columns_of(before)
+        values = {k: v for k, v in columns_of(after).items() if old[k] != v}
+        values["seq"] = after.version
+        values["updated_at"] = now
+        values["doc"] = _encoder.encode(after).decode()
+        key = tuple(values)
+        values["_id"] = after.id
+        groups.setdefault(key, []).append(values)
+    for columns, rows in groups.items():
+        await session.execute(_update_of(columns), rows)
 
 
 def timeline_rows(

@@ -21,10 +21,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Vendor
@@ -36,7 +36,7 @@ from server.notifications import service as notifications
 from server.orders import effects
 from server.orders.models import OrderEvent, OrderNote, OrderRow
 from server.orders.service import stock_refusal
-from server.orders.store import Origin, columns_of, decode_order, next_seq, store, timeline_rows
+from server.orders.store import Origin, decode_order, next_seq, store, store_many, timeline_rows
 from server.sync.conflicts import record_of
 from server.sync.models import OrderConflict, SyncMutation
 from server.sync.pull import Feed, PullPage
@@ -55,6 +55,45 @@ from shared.types import Note, Order
 
 _order_decoder = msgspec.json.Decoder(Order)
 _encoder = msgspec.json.Encoder()
+
+# The push's statements, built once (Core, on the tables: no ORM compile or result steps).
+_mutations = cast(Table, SyncMutation.__table__)
+_orders = cast(Table, OrderRow.__table__)
+_notes = cast(Table, OrderNote.__table__)
+_vendors = cast(Table, Vendor.__table__)
+_RECORDED = select(
+    _mutations.c.mutation_id,
+    _mutations.c.status,
+    _mutations.c.code,
+    _mutations.c.message,
+    _mutations.c.version,
+).where(
+    _mutations.c.vendor_id == bindparam("vendor_id"),
+    _mutations.c.device_id == bindparam("device_id"),
+    _mutations.c.mutation_id.in_(bindparam("ids", expanding=True)),
+)
+_DOCS = select(_orders.c.doc).where(
+    _orders.c.vendor_id == bindparam("vendor_id"),
+    _orders.c.id.in_(bindparam("ids", expanding=True)),
+)
+_NOTE_OWNERS = select(_notes.c.id, _notes.c.vendor_id, _notes.c.order_id).where(
+    _notes.c.vendor_id == bindparam("vendor_id"),
+    _notes.c.id.in_(bindparam("ids", expanding=True)),
+)
+#: takes ``n`` sequence values at once; also the vendor's write lock on PostgreSQL
+_TAKE_SEQ = (
+    update(_vendors)
+    .where(_vendors.c.id == bindparam("vendor_id"))
+    .values(change_seq=_vendors.c.change_seq + bindparam("n"))
+    .returning(_vendors.c.change_seq)
+)
+_LOCK_VENDOR = (
+    select(_vendors.c.id).where(_vendors.c.id == bindparam("vendor_id")).with_for_update()
+)
+_INSERTS = {
+    model: insert(cast(Table, model.__table__))
+    for model in (OrderEvent, OrderNote, OrderConflict, SyncMutation)
+}
 
 
 @dataclass
@@ -121,9 +160,7 @@ class SyncService:
         # Lock the vendor's sequence before reading any order, so no other writer changes
         # them between our read and our write (SQLite: BEGIN IMMEDIATE holds the lock).
         if session.get_bind().dialect.name != "sqlite":
-            await session.execute(
-                select(Vendor.id).where(Vendor.id == self.vendor_id).with_for_update()
-            )
+            await session.execute(_LOCK_VENDOR, {"vendor_id": self.vendor_id})
         answered = await self._recorded(batch.device_id, [m.mutation_id for m in batch.mutations])
         fresh = [m for m in batch.mutations if m.mutation_id not in answered]
         staged = _Batch(
@@ -248,19 +285,8 @@ class SyncService:
 
     async def _recorded(self, device_id: str, ids: Sequence[str]) -> dict[str, MutationResult]:
         """The recorded results of mutations of this batch the server has seen before."""
-        rows = await self.session.execute(
-            select(
-                SyncMutation.mutation_id,
-                SyncMutation.status,
-                SyncMutation.code,
-                SyncMutation.message,
-                SyncMutation.version,
-            ).where(
-                SyncMutation.vendor_id == self.vendor_id,
-                SyncMutation.device_id == device_id,
-                SyncMutation.mutation_id.in_(set(ids)),
-            )
-        )
+        params = {"vendor_id": self.vendor_id, "device_id": device_id, "ids": list(set(ids))}
+        rows = await self.session.execute(_RECORDED, params)
         return {
             r.mutation_id: MutationResult(
                 mutation_id=r.mutation_id,
@@ -276,9 +302,8 @@ class SyncService:
         """The vendor's orders among ``ids`` (others are simply absent: not found)."""
         if not ids:
             return {}
-        rows = await self.session.execute(
-            select(OrderRow.doc).where(OrderRow.vendor_id == self.vendor_id, OrderRow.id.in_(ids))
-        )
+        params = {"vendor_id": self.vendor_id, "ids": list(ids)}
+        rows = await self.session.execute(_DOCS, params)
         # The stored document carries its sequence value already (store() stamps it).
         orders = (_order_decoder.decode(doc) for (doc,) in rows)
         return {o.id: o for o in orders}
@@ -292,49 +317,34 @@ class SyncService:
         }
         if not ids:
             return {}
-        rows = await self.session.execute(
-            select(OrderNote.id, OrderNote.vendor_id, OrderNote.order_id).where(
-                OrderNote.vendor_id == self.vendor_id, OrderNote.id.in_(ids)
-            )
-        )
+        params = {"vendor_id": self.vendor_id, "ids": list(ids)}
+        rows = await self.session.execute(_NOTE_OWNERS, params)
         return {r.id: (r.vendor_id, r.order_id) for r in rows}
 
     async def _store(self, touched: dict[str, _Touched], now: datetime) -> dict[str, int]:
         """Write each changed order once under a new sequence value; tell notifications."""
         if not touched:
             return {}
-        result = await self.session.execute(
-            update(Vendor)
-            .where(Vendor.id == self.vendor_id)
-            .values(change_seq=Vendor.change_seq + len(touched))
-            .returning(Vendor.change_seq)
-        )
+        params = {"vendor_id": self.vendor_id, "n": len(touched)}
+        result = await self.session.execute(_TAKE_SEQ, params)
         seq = int(result.scalar_one()) - len(touched)
         versions: dict[str, int] = {}
-        values: list[dict[str, Any]] = []
+        written: list[tuple[Order, Order]] = []
         changes: list[tuple[Order, Order, list[Event]]] = []
         for order_id, entry in touched.items():
             seq += 1
             versions[order_id] = seq
             order = msgspec.structs.replace(entry.after, version=seq)
-            values.append(
-                {
-                    "id": order_id,
-                    "seq": seq,
-                    "updated_at": now,
-                    "doc": _encoder.encode(order).decode(),
-                    **columns_of(order),
-                }
-            )
+            written.append((entry.before, order))
             changes.append((entry.before, order, entry.events))
-        await self.session.execute(update(OrderRow), values)
+        await store_many(self.session, written, now)
         await notifications.on_orders_changed(self.session, self.vendor_id, changes)
         return versions
 
     async def _insert(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
         # Core inserts: the rows are plain values; the ORM would only add bookkeeping.
         if rows:
-            await self.session.execute(insert(model.__table__), rows)
+            await self.session.execute(_INSERTS[model], rows)
 
     def _timeline(
         self, mutation: Mutation, events: Iterable[Event], now: datetime

@@ -295,3 +295,28 @@ def test_a_body_over_the_size_limit_is_a_413(tenant: Tenant) -> None:
     with tenant.client("staff") as client:
         r = _post(client, b"[" + b" " * (3 * 1024 * 1024) + b"]")
     assert r.status_code == 413
+
+
+def test_two_vendors_devices_with_the_same_ids_each_get_their_own_conflict(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # Device and mutation ids are the client's choice: another vendor's device may reuse
+    # them. The conflict each push records must not clash with the other vendor's.
+    results = []
+    for who in (tenant, other_tenant):
+        order_id = new_order(who)
+        with who.client("staff") as client:
+            walk_to_ready(client, order_id)
+            push(client, mutation(order_id, "print_label"), mutation(order_id, "attach_label"))
+            results += push(
+                client,
+                mutation(
+                    order_id, "ship", mid="same-id-1", carrier="demo", tracking_number=TRACKING_A
+                ),
+                mutation(
+                    order_id, "ship", mid="same-id-2", carrier="demo", tracking_number=TRACKING_B
+                ),
+            )
+            detail = order_of(client, order_id)
+            assert [k["kind"] for k in detail["conflicts"]] == ["tracking_mismatch"]
+    assert [r["status"] for r in results] == ["applied", "rejected"] * 2
