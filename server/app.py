@@ -17,17 +17,19 @@ from sqlalchemy.exc import DBAPIError
 
 from server import deps
 from server.accounts.controllers import AccountController, AuthController
-from server.accounts.security import PUBLIC_PATHS, BearerAuthMiddleware
+from server.accounts.security import PUBLIC_PATHS, BearerAuthMiddleware, owner_only
 from server.db import create_engine, session_factory
 from server.documents.controllers import DocumentController
 from server.errors import (
     database_handler,
+    document_errors,
     http_handler,
     internal_handler,
     step_refused_handler,
     undecodable_handler,
     validation_handler,
 )
+from server.headers import SecurityHeaders, before_send_hook
 from server.health import HealthController
 from server.intake.controllers import IntakeController
 from server.inventory.controllers import InventoryController
@@ -48,12 +50,18 @@ from shared.lifecycle import StepRefused
 
 log = logging.getLogger("shipfloor")
 
+#: libraries that log every SQL statement *with its parameters* (password hashes, token
+#: hashes, intake secrets) at DEBUG: capped, so turning the server's logging up is safe
+CHATTY_LOGGERS = ("aiosqlite",)
+
 #: path prefixes the API serves; everything else is the app (its shell, assets, websocket)
 API_PREFIXES = ("/api/", "/api", "/schema", "/health/")
 
 
 def create_api(settings: Settings) -> Litestar:
     """The Litestar API application."""
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     engine = create_engine(settings.database_url)
 
     async def on_startup(app: Litestar) -> None:
@@ -68,7 +76,7 @@ def create_api(settings: Settings) -> Litestar:
         await app.state.notifications.stop()
         await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             AuthController,
             AccountController,
@@ -104,6 +112,7 @@ def create_api(settings: Settings) -> Litestar:
         },
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
+        before_send=[before_send_hook(settings)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Shipfloor",
@@ -120,6 +129,8 @@ def create_api(settings: Settings) -> Litestar:
         ),
         debug=settings.debug,
     )
+    document_errors(app, PUBLIC_PATHS, owner_only)
+    return app
 
 
 class Dispatcher:
@@ -149,6 +160,10 @@ def create_app(settings: Settings | None = None) -> Any:
     api = create_api(settings)
     if not settings.serve_app:
         return api
+    from server.pwa import pwa_app
+
+    if (static := pwa_app()) is not None:  # SHIPFLOOR_APP=pwa: the offline PWA at /
+        return Dispatcher(api, SecurityHeaders(static, settings))
     from server.webapp import create_web_app
 
     web, start, stop = create_web_app(settings)
@@ -156,4 +171,4 @@ def create_app(settings: Settings | None = None) -> Any:
     # never awaited by Litestar, and Flet's manager would never evict closed sessions.
     api.on_startup.append(start)
     api.on_shutdown.append(stop)
-    return Dispatcher(api, web)
+    return Dispatcher(api, SecurityHeaders(web, settings))

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotFoundException,
     SerializationException,
     ValidationException,
 )
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.routes import HTTPRoute
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from msgspec import Struct
 from sqlalchemy.exc import DBAPIError
 
 from shared.lifecycle import StepRefused
@@ -117,3 +122,72 @@ def internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Respons
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
         media_type=MediaType.JSON,
     )
+
+
+class ErrorBody(Struct):
+    """What every error answer carries (handlers may add fields, such as ``code``)."""
+
+    status_code: int
+    detail: str
+    #: each offending field of a malformed request (400)
+    errors: list[dict[str, Any]] = []
+
+
+#: the answers any route may give, by what the route is (see :func:`document_errors`)
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed body or parameters; `detail` and `errors` name the fields",
+    401: "No valid credentials (bearer token, or the route's own signature)",
+    403: "Signed in, but only the vendor's owner may do this",
+    404: "Nothing with this id for the caller's vendor",
+    413: "The body is larger than the server accepts (MAX_BODY_BYTES)",
+}
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _error_spec(status: int) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=ErrorBody,
+        description=ERROR_DESCRIPTIONS[status],
+        generate_examples=False,
+    )
+
+
+def _is_guarded_by(handler: HTTPRouteHandler, guard: object) -> bool:
+    return any(guard in (layer.guards or []) for layer in handler.ownership_layers)
+
+
+def document_errors(app: Litestar, public_paths: list[str], owner_guard: object) -> None:
+    """Declare in the OpenAPI schema the error answers the app's machinery gives every route.
+
+    Which errors a route can give follows from what it is: a route behind the bearer-token
+    middleware can answer 401; one with the owner guard, 403; one with a path parameter,
+    404; one taking a body, 400 and 413. Public routes are marked as needing no bearer
+    token. What a handler declares itself (``responses=``, ``raises=``) is kept.
+    """
+    public = [re.compile(p) for p in public_paths]
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        is_public = any(p.search(route.path) for p in public)
+        for handler in route.route_handlers:
+            methods = set(handler.http_methods) - {"OPTIONS", "HEAD"}
+            if not methods:
+                continue
+            statuses: set[int] = set()
+            if not is_public:
+                statuses.add(401)
+            elif handler.security is None:
+                handler.security = [{}]  # OpenAPI: no bearer token needed
+            if _is_guarded_by(handler, owner_guard):
+                statuses.add(403)
+            if route.path_parameters:
+                statuses |= {400, 404}
+            if methods & _BODY_METHODS:
+                statuses |= {400, 413}
+            declared = dict(handler.responses or {})
+            raised = {exc.status_code for exc in handler.raises or []}
+            handler.responses = {
+                **{s: _error_spec(s) for s in sorted(statuses - raised)},
+                **declared,
+            }

@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and the app factory."""
 
-from server.accounts.models import ApiKey, RefreshToken, User, Vendor
+from server.accounts.models import ApiKey, LoginFailure, RefreshToken, User, Vendor
 from server.db import Base
 from server.inventory.models import InventoryRow
 from server.notifications.models import (
@@ -23,6 +23,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "InventoryRow",
+    "LoginFailure",
     "NotificationPreference",
     "OrderConflict",
     "OrderEvent",

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.accounts.throttle import LoginLimits
 from server.notifications.settings import NotificationSettings
 
 
@@ -53,6 +54,15 @@ class Settings:
     carrier_webhook_secrets: dict[str, str] = field(default_factory=dict)
     #: public address of this server, for links in emails (delivery confirmation)
     public_url: str = "http://127.0.0.1:8000"
+    #: addresses of the load balancers whose X-Forwarded-For/-Proto uvicorn trusts
+    forwarded_allow_ips: str = "127.0.0.1"
+    #: on SIGTERM, open requests (and live-event streams) get this long before they are cut
+    graceful_shutdown_seconds: int = 10
+    #: idle keep-alive connections are closed after this long; behind a load balancer, set
+    #: it above the balancer's idle timeout (else it reuses a connection being closed)
+    keepalive_seconds: int = 5
+    #: failed sign-ins allowed per account and per client address (see accounts/throttle.py)
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -75,6 +85,10 @@ class Settings:
             public_url=os.environ.get(
                 "PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
             ).rstrip("/"),
+            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            graceful_shutdown_seconds=int(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS", "10")),
+            keepalive_seconds=int(os.environ.get("KEEPALIVE_SECONDS", "5")),
+            login_limits=LoginLimits.from_env(),
         )
 
 

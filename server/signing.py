@@ -41,5 +41,7 @@ def verify(secret: str, timestamp: str, signature: str, body: bytes, skew_second
         raise NotAuthorizedException(
             f"X-Shipfloor-Timestamp is more than {skew_seconds} s from the server's clock"
         )
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+    # Bytes: compare_digest refuses non-ASCII text with a TypeError (a 500, not a 401).
+    expected = sign(secret, timestamp, body).encode()
+    if not hmac.compare_digest(expected, signature.strip().encode()):
         raise NotAuthorizedException("signature does not match the body (HMAC-SHA256)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 
 from server.accounts import service
@@ -17,7 +20,9 @@ from server.accounts.schemas import (
     UserOut,
 )
 from server.accounts.security import owner_only
+from server.accounts.throttle import TooManyFailures
 from server.deps import AppSettings, CurrentActor, DbSession
+from server.errors import Conflict
 
 
 class AuthController(Controller):
@@ -26,14 +31,32 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/login", status_code=200, summary="Sign in with email and password")
+    @post(
+        "/login",
+        status_code=200,
+        summary="Sign in with email and password",
+        raises=[NotAuthorizedException, TooManyFailures],
+    )
     async def login(
-        self, data: JSONBody[LoginRequest], db_session: DbSession, settings: AppSettings
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginRequest],
+        db_session: DbSession,
+        settings: AppSettings,
     ) -> TokenPair:
-        """Returns a short-lived access token and a rotating refresh token."""
-        return await service.login(db_session, data.email, data.password, settings)
+        """Returns a short-lived access token and a rotating refresh token.
 
-    @post("/refresh", status_code=200, summary="Swap a refresh token for a new pair")
+        Failed sign-ins are limited per account and per client address (429, Retry-After).
+        """
+        address = request.client.host if request.client else ""
+        return await service.login(db_session, data.email, data.password, settings, address)
+
+    @post(
+        "/refresh",
+        status_code=200,
+        summary="Swap a refresh token for a new pair",
+        raises=[NotAuthorizedException],
+    )
     async def refresh(
         self, data: JSONBody[RefreshRequest], db_session: DbSession, settings: AppSettings
     ) -> TokenPair:
@@ -57,7 +80,7 @@ class AccountController(Controller):
         """Everyone who can sign in for this vendor."""
         return await service.list_users(db_session, actor)
 
-    @post("/users", guards=[owner_only], summary="Add a user (owner only)")
+    @post("/users", guards=[owner_only], summary="Add a user (owner only)", raises=[Conflict])
     async def add_user(
         self, data: JSONBody[NewUser], db_session: DbSession, actor: CurrentActor
     ) -> UserOut:

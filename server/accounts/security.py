@@ -32,6 +32,8 @@ PUBLIC_PATHS: list[str] = [
     "^/api/intake/",
     "^/api/tracking/",  # carriers sign their webhook bodies
     "^/api/public/",  # signed links sent to customers
+    # short-lived signed PDF links (server/documents/links.py): the link is the credential
+    "^/api/documents/signed/(packing-slips|labels)\\.pdf$",
     "^/api/push/vapid-public-key$",  # a public key, needed before subscribing
     "^/api/events$",  # SSE: checks a bearer header or a short-lived ?token= itself
     "^/schema",
@@ -151,7 +153,13 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 def owner_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: only the vendor's owner may do this."""
-    actor = connection.user
+    """Guard: only the vendor's owner may do this.
+
+    ``OPTIONS`` passes: it only lists the allowed methods, and the authentication middleware
+    does not run for it (a controller's guard applies to its OPTIONS handler too).
+    """
+    if connection.scope.get("method") == "OPTIONS":
+        return
+    actor = connection.scope.get("user")
     if not isinstance(actor, Actor) or not actor.is_owner:
         raise PermissionDeniedException("only the vendor's owner may do this")

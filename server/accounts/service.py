@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts import throttle
 from server.accounts.models import ApiKey, RefreshToken, User, Vendor
 from server.accounts.schemas import ApiKeyOut, Me, TokenPair, UserOut, VendorOut
 from server.accounts.security import (
@@ -125,19 +126,27 @@ async def issue_tokens(
     return TokenPair(access, access_exp, refresh, refresh_exp, user_out(user), vendor_out(vendor))
 
 
-async def login(session: AsyncSession, email: str, password: str, settings: Settings) -> TokenPair:
-    """Check the password and start a new token family."""
-    user = (
-        await session.execute(select(User).where(User.email == email.strip().lower()))
-    ).scalar_one_or_none()
+async def login(
+    session: AsyncSession, email: str, password: str, settings: Settings, address: str = ""
+) -> TokenPair:
+    """Check the password and start a new token family; 429 after too many failures.
+
+    ``address`` is the client's IP; failures count against it and against the account.
+    """
+    email, address = email.strip().lower(), address[:254]
+    limits = settings.login_limits
+    await throttle.check(session, limits, email, address)
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
     # Argon2 takes ~0.1 s of CPU on purpose: run it off the event loop so other requests
     # keep flowing, and against a dummy hash for unknown emails so both take as long.
     stored = DUMMY_HASH if user is None else user.password_hash
     matches = await asyncio.to_thread(verify_password, stored, password)
     if user is None or not matches or user.disabled:
+        await throttle.record_failure(session, limits, email, address)
         raise NotAuthorizedException("wrong email or password")
     # Write only now: the slow password check must not hold SQLite's write lock.
     await begin_write(session)
+    await throttle.forget_account(session, email)
     return await issue_tokens(session, user, new_id(), settings)
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
-from litestar.exceptions import ValidationException
+from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from server.deps import AppSettings, DbSession
 from server.intake import service
@@ -29,7 +30,9 @@ class IntakeController(Controller):
             "`X-Shipfloor-Signature: sha256=<hex HMAC-SHA256 of '<timestamp>.' + body>`. "
             "Idempotent on `external_id`: a re-sent order returns 200 with `created: false`."
         ),
-        responses={},
+        status_code=201,
+        responses={200: ResponseSpec(IntakeResult, description="Already received: not again")},
+        raises=[NotAuthorizedException],
     )
     async def receive(
         self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings

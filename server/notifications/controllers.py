@@ -119,6 +119,8 @@ class EventsController(Controller):
             "`id:` and `data:` (JSON). Reconnect with `Last-Event-ID` to get what was missed."
         ),
         security=[{"BearerToken": []}],
+        media_type="text/event-stream",
+        raises=[NotAuthorizedException],
     )
     async def stream(
         self,

@@ -134,7 +134,8 @@ class OutOfStockController(Controller):
 
 
 async def _signed_row(session: DbSession, secret: str, order_id: str, sig: str) -> OrderRow:
-    if not hmac.compare_digest(service.choice_signature(secret, order_id), sig):
+    # Bytes: compare_digest refuses non-ASCII text with a TypeError (a 500, not a 404).
+    if not hmac.compare_digest(service.choice_signature(secret, order_id).encode(), sig.encode()):
         raise not_found("link")
     row = await session.scalar(select(OrderRow).where(OrderRow.id == order_id))
     if row is None:

@@ -33,7 +33,7 @@ class PayoutController(Controller):
         """Order total less the marketplace fee, in minor units."""
         return await service.list_payouts(db_session, actor.vendor_id, limit, offset)
 
-    @get("/export.csv", summary="Payouts as CSV (owner only)")
+    @get("/export.csv", summary="Payouts as CSV (owner only)", media_type="text/csv")
     async def export(self, request: Request[Any, Any, Any], actor: CurrentActor) -> Stream:
         """Every payout, oldest first, streamed."""
 
@@ -44,6 +44,6 @@ class PayoutController(Controller):
 
         return Stream(
             rows(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
             headers={"Content-Disposition": 'attachment; filename="payouts.csv"'},
         )

@@ -34,7 +34,8 @@ def confirmation_url(settings: Settings, order_id: str) -> str:
 
 async def _row(session: AsyncSession, settings: Settings, order_id: str, sig: str) -> OrderRow:
     expected = confirmation_signature(settings.secret_key, order_id)
-    if not hmac.compare_digest(expected, sig):
+    # Bytes: compare_digest refuses non-ASCII text with a TypeError (a 500, not a 404).
+    if not hmac.compare_digest(expected.encode(), sig.encode()):
         raise not_found("confirmation link")  # never say whether the order exists
     row = await session.scalar(select(OrderRow).where(OrderRow.id == order_id))
     if row is None:

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.exceptions import ValidationException
+from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from server.deps import AppSettings, DbSession
@@ -26,6 +27,9 @@ class TrackingController(Controller):
     @post(
         "/tracking/{carrier:str}/events",
         summary="Carrier tracking event (signed webhook)",
+        status_code=202,
+        responses={200: ResponseSpec(CarrierEventResult, description="Seen before: not again")},
+        raises=[NotAuthorizedException],
         description=(
             "Headers `X-Shipfloor-Timestamp` and `X-Shipfloor-Signature: sha256=<hex "
             "HMAC-SHA256(carrier secret, '<timestamp>.' + body)>`. Idempotent on `event_id`."

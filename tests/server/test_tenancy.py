@@ -236,6 +236,38 @@ def printing_reports_their_order_not_found(w: World) -> None:
     w.their_order_is_untouched()
 
 
+def document_link_to_their_order_is_not_found(w: World) -> None:
+    body = {"kind": "packing_slip", "order_ids": [w.my_order, w.their_order]}
+    r = w.mine("POST", "/api/documents/links", json=body)
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"] == f"order {w.their_order!r} not found"
+
+
+def signed_document_link_opens_only_its_own_orders(path: str) -> Check:
+    """My signed link opens my PDF without a token; pointed at their vendor or order, 403."""
+
+    def check(w: World) -> None:
+        kind = "label" if path.endswith("labels.pdf") else "packing_slip"
+        my_order = w.me.order("ready_to_ship") if kind == "label" else w.my_order
+        if kind == "label":
+            body = {"kind": "label", "order_ids": [my_order]}
+            assert w.mine("POST", "/api/documents/print", json=body).json()["printed"] == 1
+        made = w.mine("POST", "/api/documents/links", json={"kind": kind, "order_ids": [my_order]})
+        signed = made.json()["url"]
+        assert signed.startswith(path + "?")
+        assert httpx.get(w.me.base_url + signed).status_code == 200
+        for swap in (
+            (my_order, w.their_order),
+            (w.me.vendor_id, w.them.vendor_id),
+        ):
+            r = httpx.get(w.me.base_url + signed.replace(*swap))
+            assert r.status_code == 403, r.text
+            assert w.their_number not in r.text
+        w.their_order_is_untouched()
+
+    return check
+
+
 def carrier_events_land_only_on_the_parcels_order(w: World) -> None:
     mine, theirs = unique_ups_tracking(), unique_ups_tracking()
     my_order, their_order = ship(w.me, mine), ship(w.them, theirs)
@@ -501,6 +533,13 @@ ROUTES: dict[tuple[str, str], Check] = {
         "/api/documents/labels.pdf"
     ),
     ("POST", "/api/documents/print"): printing_reports_their_order_not_found,
+    ("POST", "/api/documents/links"): document_link_to_their_order_is_not_found,
+    ("GET", "/api/documents/signed/packing-slips.pdf"): (
+        signed_document_link_opens_only_its_own_orders("/api/documents/signed/packing-slips.pdf")
+    ),
+    ("GET", "/api/documents/signed/labels.pdf"): signed_document_link_opens_only_its_own_orders(
+        "/api/documents/signed/labels.pdf"
+    ),
     # out of stock
     ("POST", "/api/orders/{order_id:str}/contact-customer"): not_found_for_their_order(
         "POST", "/api/orders/{order_id}/contact-customer", {"alternative": ""}
