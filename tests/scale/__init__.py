@@ -1,0 +1,1 @@
+"""Several instances on one database, backups and restores."""
