@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -34,3 +35,19 @@ class PrintResult(Struct):
     printed: int
     failed: int
     download_url: str | None
+
+
+class LinkRequest(Struct, forbid_unknown_fields=True):
+    """Ask for a short-lived link that opens these orders' slips or labels without a token."""
+
+    kind: DocumentKind
+    order_ids: OrderIds
+
+
+class DocumentLink(Struct):
+    """A signed download link (path and query: put the server's address in front)."""
+
+    url: str
+    expires_at: datetime
+    kind: DocumentKind
+    order_ids: list[str]

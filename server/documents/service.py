@@ -1,4 +1,4 @@
-"""Documents: gather the orders, issue labels through a carrier, record printing, render."""
+"""Documents: gather the orders, issue labels, record printing, render, sign download links."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Vendor
-from server.documents import render
+from server.documents import links, render
 from server.documents.carriers import CARRIER_REGISTRY
-from server.documents.schemas import DocumentKind, PrintResult
+from server.documents.schemas import DocumentKind, DocumentLink, PrintResult
 from server.errors import BadRequest, Conflict
 from server.orders.models import OrderNote, OrderRow
 from server.orders.schemas import BulkItem
@@ -32,7 +33,7 @@ async def sender_of(service: OrderService) -> render.Sender:
     )
 
 
-async def _orders(service: OrderService, order_ids: list[str]) -> list[Order]:
+async def orders_of(service: OrderService, order_ids: list[str]) -> list[Order]:
     """The orders in the order given (404 naming the first unknown one)."""
     ids = list(dict.fromkeys(order_ids))
     rows = await service.session.scalars(service.scoped().where(OrderRow.id.in_(ids)))
@@ -43,6 +44,16 @@ async def _orders(service: OrderService, order_ids: list[str]) -> list[Order]:
 
         raise not_found(f"order {missing[0]!r}")
     return [found[i] for i in ids]
+
+
+def require_labels(orders: list[Order]) -> None:
+    """409 naming the first order that has no shipping label (tracking number) yet."""
+    without = [o.number for o in orders if not o.tracking_number or o.label_printed_at is None]
+    if without:
+        raise Conflict(
+            f"no shipping label yet for order {without[0]}: print it first "
+            "(POST /api/documents/print with kind=label)"
+        )
 
 
 async def _notes(service: OrderService, order_ids: list[str]) -> dict[str, list[Note]]:
@@ -59,7 +70,7 @@ async def _notes(service: OrderService, order_ids: list[str]) -> dict[str, list[
 
 async def packing_slips_pdf(service: OrderService, order_ids: list[str]) -> bytes:
     """A PDF of packing slips for these orders, in the order given."""
-    orders = await _orders(service, order_ids)
+    orders = await orders_of(service, order_ids)
     notes = await _notes(service, [o.id for o in orders])
     sender = await sender_of(service)
     slips = [render.SlipInput(o, notes.get(o.id, [])) for o in orders]
@@ -68,13 +79,8 @@ async def packing_slips_pdf(service: OrderService, order_ids: list[str]) -> byte
 
 async def labels_pdf(service: OrderService, order_ids: list[str]) -> bytes:
     """A PDF of 4×6 labels; every order must already have its label (tracking number)."""
-    orders = await _orders(service, order_ids)
-    without = [o.number for o in orders if not o.tracking_number or o.label_printed_at is None]
-    if without:
-        raise Conflict(
-            f"no shipping label yet for order {without[0]}: print it first "
-            "(POST /api/documents/print with kind=label)"
-        )
+    orders = await orders_of(service, order_ids)
+    require_labels(orders)
     sender = await sender_of(service)
     return await asyncio.to_thread(render.labels, orders, sender)
 
@@ -126,3 +132,35 @@ async def record_printing(
         else None
     )
     return PrintResult(results, len(printed), len(results) - len(printed), url)
+
+
+async def document_link(
+    service: OrderService, secret: str, kind: DocumentKind, order_ids: list[str]
+) -> DocumentLink:
+    """A signed link to these orders' PDF, checked now so a link never opens onto an error.
+
+    404 for an order the vendor does not have; 409 for a label not printed yet.
+    """
+    ids = list(dict.fromkeys(order_ids))
+    orders = await orders_of(service, ids)
+    if kind is DocumentKind.LABEL:
+        require_labels(orders)
+    url, expires_at = links.new_link(secret, kind, service.vendor_id, ids)
+    return DocumentLink(url, expires_at, kind, ids)
+
+
+async def signed_pdf(
+    session: AsyncSession,
+    secret: str,
+    kind: DocumentKind,
+    vendor_id: str,
+    order_ids: list[str],
+    expires: int,
+    signature: str,
+) -> bytes:
+    """The PDF a signed link names, once the link is proven (403 changed, 410 expired)."""
+    links.check_link(secret, kind, vendor_id, order_ids, expires, signature)
+    service = OrderService(session, vendor_id)
+    if kind is DocumentKind.LABEL:
+        return await labels_pdf(service, order_ids)
+    return await packing_slips_pdf(service, order_ids)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Vendor
 from server.ids import utcnow
+from server.metrics.daily import Day, daily_series
 from server.orders.models import OrderRow
 from server.tracking.models import TrackingEvent
 from shared.deadlines import Calendar
@@ -21,15 +22,18 @@ LOOKBACK = timedelta(days=60)
 
 
 class Metrics(Struct):
-    """The seller's metrics for each trailing window."""
+    """The seller's metrics for each trailing window, and the last 30 days one by one."""
 
     vendor_id: str
     computed_at: datetime
     windows: list[WindowMetrics]
+    #: the vendor's time zone: the days of ``daily`` are its local days
+    timezone: str
+    daily: list[Day]
 
 
 async def compute(session: AsyncSession, vendor_id: str, now: datetime | None = None) -> Metrics:
-    """Metrics for the 7- and 30-day windows ending now."""
+    """Metrics for the 7- and 30-day windows ending now, and the daily series for charts."""
     now = now or utcnow()
     since = now - timedelta(days=max(WINDOWS)) - LOOKBACK
     vendor = await session.get_one(Vendor, vendor_id)
@@ -71,4 +75,5 @@ async def compute(session: AsyncSession, vendor_id: str, now: datetime | None = 
         )
         for r in rows
     ]
-    return Metrics(vendor_id, now, [window_metrics(facts, now, days, calendar) for days in WINDOWS])
+    windows = [window_metrics(facts, now, days, calendar) for days in WINDOWS]
+    return Metrics(vendor_id, now, windows, vendor.timezone, daily_series(facts, now, calendar))
