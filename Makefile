@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench clean browser-deps
+.PHONY: run test lint typecheck check bench clean browser-deps pwa
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,16 +25,21 @@ browser-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-run: $(STAMP)
-	PORT=$(PORT) $(BIN)/python -m server.cli run --demo
+# The offline PWA in build/pwa (docs/pwa.md). Cheap when nothing changed: the script
+# compares a hash of its inputs with the last build's stamp and returns at once.
+pwa: $(STAMP)
+	$(BIN)/python -m pwa.build
+
+run: $(STAMP) pwa
+	SHIPFLOOR_APP=pwa PORT=$(PORT) $(BIN)/python -m server.cli run --demo
 
 # Lint and type check first (CI runs exactly `make test`), then every test.
 test: $(STAMP) browser-deps lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared server mobile tests bench
-	$(BIN)/ruff format --check shared server mobile tests bench
+	$(BIN)/ruff check shared server mobile tests bench pwa
+	$(BIN)/ruff format --check shared server mobile tests bench pwa
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
