@@ -2,36 +2,27 @@
 
 HTTP itself sits behind :class:`Transport` so each platform brings its own: httpx on
 CPython (the served app and native apps), ``pyodide.http.pyfetch`` in the browser PWA.
-:class:`ApiClient` adds the bearer token, renews it with the refresh token when it runs
-out, and turns every answer into a msgspec Struct or an :class:`ApiError`.
+:class:`ApiClient` adds the bearer token (from the session's one token owner, shared with
+the sync client) and turns every answer into a msgspec Struct or an :class:`ApiError`.
+The screens read orders from the device store, never from here: what is left is sign-in,
+who is signed in, and calls that need the server itself (documents, metrics).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import msgspec
 
-from mobile.wire import (
-    ActionResult,
-    Me,
-    OrderDetail,
-    OrderPage,
-    StatusCounts,
-    TokenPair,
-)
-from shared.commands import Command
-from shared.types import OrderStatus
+from mobile.sync.errors import ServerError, SignInRequired, SyncError, Unreachable
+from mobile.sync.tokens import TokenOwner
+from mobile.sync.wire import Tokens
+from mobile.wire import Me, TokenPair
 
 T = TypeVar("T")
 Params = Sequence[tuple[str, str]]
-
-#: renew the access token this long before it runs out, so a request never races the expiry
-EXPIRY_MARGIN = timedelta(seconds=30)
 
 
 class HttpResponse(msgspec.Struct):
@@ -115,29 +106,6 @@ class HttpxTransport:
             self._client = None
 
 
-class Credentials(msgspec.Struct, kw_only=True):
-    """The tokens of a session, as the app keeps them between runs."""
-
-    access_token: str
-    access_expires_at: datetime
-    refresh_token: str
-    refresh_expires_at: datetime
-
-    @classmethod
-    def of(cls, pair: TokenPair) -> Credentials:
-        """The tokens of a login or refresh answer."""
-        return cls(
-            access_token=pair.access_token,
-            access_expires_at=pair.access_expires_at,
-            refresh_token=pair.refresh_token,
-            refresh_expires_at=pair.refresh_expires_at,
-        )
-
-    def access_fresh(self, now: datetime) -> bool:
-        """Whether the access token will still be accepted for a little while."""
-        return now + EXPIRY_MARGIN < self.access_expires_at
-
-
 class _ErrorBody(msgspec.Struct):
     detail: str = ""
     code: str | None = None
@@ -172,96 +140,59 @@ def origin_of(page_url: str | None) -> str:
 
 
 class ApiClient:
-    """The Shipfloor API for one server and (once signed in) one user."""
+    """The Shipfloor API for one server and (once signed in) one user.
+
+    Its tokens belong to a :class:`~mobile.sync.tokens.TokenOwner`, the same one the sync
+    client uses: a sign-in here hands the pair to the owner, and every renewal — whoever
+    needs it — goes through the owner, so a refresh token is never spent twice.
+    """
 
     def __init__(
         self,
         base_url: str,
         transport: Transport | None = None,
-        credentials: Credentials | None = None,
-        on_credentials: Callable[[Credentials | None], Awaitable[None]] | None = None,
-        load_credentials: Callable[[], Awaitable[Credentials | None]] | None = None,
+        tokens: TokenOwner | None = None,
         device_id: str = "",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.base_url = normalise_server(base_url)
         self.transport = transport or HttpxTransport()
-        self.credentials = credentials
-        self.on_credentials = on_credentials
-        #: reads the tokens as last stored, which another tab or window may have renewed
-        self.load_credentials = load_credentials
+        self.tokens = tokens
         self.device_id = device_id
-        self.clock = clock
-        self._refresh_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ auth
 
     async def login(self, email: str, password: str) -> TokenPair:
-        """Sign in; the client keeps the tokens for the calls that follow."""
+        """Sign in; the token owner keeps the pair for every call that follows."""
         body = msgspec.json.encode({"email": email, "password": password})
         pair = await self._send("POST", "/api/auth/login", TokenPair, body=body)
-        await self._store(Credentials.of(pair))
+        if self.tokens is not None:
+            await self.tokens.set(tokens_of(pair))
         return pair
 
-    async def refresh(self) -> TokenPair:
-        """Swap the refresh token for a new pair (each refresh token works once)."""
-        if self.credentials is None:
-            raise NotSignedIn(401, "Not signed in.")
-        body = msgspec.json.encode({"refresh_token": self.credentials.refresh_token})
+    async def refresh_pair(self, refresh_token: str) -> Tokens:
+        """``POST /api/auth/refresh`` (a :data:`~mobile.sync.tokens.Refresher` for the owner).
+
+        Only the token owner calls this: a refresh token works once.
+        """
+        body = msgspec.json.encode({"refresh_token": refresh_token})
         try:
             pair = await self._send("POST", "/api/auth/refresh", TokenPair, body=body)
+        except ServerUnreachable as exc:
+            raise Unreachable(str(exc)) from exc
         except ApiError as exc:
             if exc.status in (400, 401, 403):
-                await self._store(None)
-                raise NotSignedIn(401, "Your session has ended: please sign in again.") from exc
-            raise
-        await self._store(Credentials.of(pair))
-        return pair
+                raise SignInRequired(exc.detail) from exc
+            raise ServerError(f"{exc.status}: {exc.detail}") from exc
+        return tokens_of(pair)
 
     async def sign_out(self) -> None:
         """Forget the tokens (the server lets them run out)."""
-        await self._store(None)
+        if self.tokens is not None:
+            await self.tokens.set(None)
 
     async def me(self) -> Me:
         """The signed-in user and their vendor."""
         return await self._authorized("GET", "/api/me", Me)
-
-    # ---------------------------------------------------------------- orders
-
-    async def orders(
-        self,
-        statuses: Sequence[OrderStatus] = (),
-        q: str = "",
-        sort: str = "ship_by",
-        descending: bool = False,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> OrderPage:
-        """A page of the order list; pass its ``next_cursor`` back for the next page."""
-        params: list[tuple[str, str]] = [("status", s.value) for s in statuses]
-        if q.strip():
-            params.append(("q", q.strip()))
-        params += [("sort", sort), ("desc", "true" if descending else "false")]
-        params.append(("limit", str(limit)))
-        if cursor:
-            params.append(("cursor", cursor))
-        return await self._authorized("GET", "/api/orders", OrderPage, params=params)
-
-    async def counts(self, q: str = "") -> StatusCounts:
-        """Orders per status under the same search (for the filter chips)."""
-        params = [("q", q.strip())] if q.strip() else []
-        return await self._authorized("GET", "/api/orders/counts", StatusCounts, params=params)
-
-    async def order(self, order_id: str) -> OrderDetail:
-        """One order with notes, timeline and the actions it allows now."""
-        path = f"/api/orders/{quote(order_id, safe='')}"
-        return await self._authorized("GET", path, OrderDetail)
-
-    async def act(self, order_id: str, command: Command) -> ActionResult:
-        """Take a lifecycle step; a refusal is an :class:`ApiError` (409) with the reason."""
-        path = f"/api/orders/{quote(order_id, safe='')}/actions"
-        body = msgspec.json.encode(command)
-        return await self._authorized("POST", path, ActionResult, body=body)
 
     async def aclose(self) -> None:
         """Release the transport's connections."""
@@ -269,10 +200,17 @@ class ApiClient:
 
     # -------------------------------------------------------------- plumbing
 
-    async def _store(self, credentials: Credentials | None) -> None:
-        self.credentials = credentials
-        if self.on_credentials is not None:
-            await self.on_credentials(credentials)
+    async def request(
+        self,
+        method: str,
+        path: str,
+        into: type[T],
+        *,
+        params: Params = (),
+        body: bytes | None = None,
+    ) -> T:
+        """Any signed-in JSON call (``path`` under the server), decoded into ``into``."""
+        return await self._authorized(method, path, into, params=params, body=body)
 
     async def _authorized(
         self,
@@ -283,38 +221,33 @@ class ApiClient:
         params: Params = (),
         body: bytes | None = None,
     ) -> T:
-        used = await self._fresh_credentials()
+        used = await self._access_token()
         try:
             return await self._send(method, path, into, params=params, body=body, token=used)
         except ApiError as exc:
             if exc.status != 401:
                 raise
         # The access token was refused (expired early, or the server's secret changed).
-        renewed = await self._fresh_credentials(stale=used)
+        renewed = await self._renewed(used)
         return await self._send(method, path, into, params=params, body=body, token=renewed)
 
-    async def _fresh_credentials(self, stale: Credentials | None = None) -> Credentials:
-        # One refresh at a time: a refresh token works once, and reusing it makes the
-        # server sign the whole session out — so concurrent calls wait for the first.
-        async with self._refresh_lock:
-            current = self.credentials
-            if current is None:
-                raise NotSignedIn(401, "Not signed in.")
-            if current is not stale and current.access_fresh(self.clock()):
-                return current
-            stored = await self.load_credentials() if self.load_credentials else None
-            if (
-                stored is not None
-                and stored.refresh_token != current.refresh_token
-                and stored.access_fresh(self.clock())
-            ):
-                # Another tab sharing this storage renewed the session: using our old refresh
-                # token now would look like theft and sign every tab out.
-                self.credentials = stored
-                return stored
-            await self.refresh()
-            assert self.credentials is not None
-            return self.credentials
+    async def _access_token(self) -> str:
+        if self.tokens is None:
+            raise NotSignedIn(401, "Not signed in.")
+        try:
+            token = await self.tokens.access_token()
+        except SyncError as exc:
+            raise _api_error_of(exc) from exc
+        if token is None:
+            raise NotSignedIn(401, "Not signed in.")
+        return token
+
+    async def _renewed(self, stale: str) -> str:
+        assert self.tokens is not None
+        try:
+            return await self.tokens.renew(stale)
+        except SyncError as exc:
+            raise _api_error_of(exc) from exc
 
     async def _send(
         self,
@@ -324,7 +257,7 @@ class ApiClient:
         *,
         params: Params = (),
         body: bytes | None = None,
-        token: Credentials | None = None,
+        token: str | None = None,
     ) -> T:
         if not self.base_url:
             raise ServerUnreachable("No server address.")
@@ -332,7 +265,7 @@ class ApiClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         if token is not None:
-            headers["Authorization"] = f"Bearer {token.access_token}"
+            headers["Authorization"] = f"Bearer {token}"
         if self.device_id:
             headers["X-Device-Id"] = self.device_id
         response = await self.transport.request(
@@ -346,6 +279,25 @@ class ApiClient:
             raise ApiError(
                 response.status, f"The server sent an answer this app does not understand: {exc}"
             ) from exc
+
+
+def tokens_of(pair: TokenPair) -> Tokens:
+    """The tokens of a login or refresh answer, as the token owner keeps them."""
+    return Tokens(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        access_expires_at=pair.access_expires_at,
+        refresh_expires_at=pair.refresh_expires_at,
+    )
+
+
+def _api_error_of(exc: SyncError) -> ApiError | ServerUnreachable:
+    """What a failed renewal means to a REST caller."""
+    if isinstance(exc, SignInRequired):
+        return NotSignedIn(401, "Your session has ended: please sign in again.")
+    if isinstance(exc, Unreachable):
+        return ServerUnreachable(str(exc))
+    return ApiError(503, f"The server could not renew the session: {exc}")
 
 
 def _error_of(response: HttpResponse) -> ApiError:

@@ -1,8 +1,10 @@
 """The signed-in session: which server, who, for which vendor, and how it is remembered.
 
-The tokens are kept in :class:`~mobile.prefs.Preferences` so the app stays signed in across
-restarts (and, when served to a browser, across reloads of the tab). Every token renewal
-is written back at once: a refresh token works only once.
+The token pair is kept in :class:`~mobile.prefs.Preferences` so the app stays signed in
+across restarts (and, when served to a browser, across reloads of the tab). One
+:class:`~mobile.sync.tokens.TokenOwner` per session holds it: the REST client and the sync
+client both ask it for the access token and for renewals, and every renewal is written
+back at once, because a refresh token works only once.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from dataclasses import dataclass
 
 import msgspec
 
-from mobile.api import ApiClient, Credentials, Transport
+from mobile.api import ApiClient, Transport
 from mobile.prefs import Preferences
+from mobile.sync.tokens import TokenOwner
+from mobile.sync.wire import Tokens
 from mobile.wire import User, Vendor
 from shared.deadlines import Calendar
 
@@ -33,9 +37,65 @@ class Session:
     vendor: Vendor
 
     @property
+    def tokens(self) -> TokenOwner:
+        """The session's one token owner (shared by the REST and the sync client)."""
+        assert self.api.tokens is not None
+        return self.api.tokens
+
+    @property
+    def server(self) -> str:
+        """The server's base URL."""
+        return self.api.base_url
+
+    @property
+    def device_id(self) -> str:
+        """This device's id (the device store's file name and every mutation carry it)."""
+        return self.api.device_id
+
+    @property
     def calendar(self) -> Calendar:
         """The vendor's working calendar (time zone, holidays) for deadlines."""
         return self.vendor.calendar
+
+
+class PrefsVault:
+    """A :class:`~mobile.sync.tokens.TokenVault` in the app's preferences.
+
+    Keeps a copy in memory (a preferences read is a round trip to the browser when the app
+    is served); :meth:`reread` looks at the preferences again for another tab's renewal.
+    """
+
+    def __init__(self, prefs: Preferences, tokens: Tokens | None = None) -> None:
+        self.prefs = prefs
+        self.tokens = tokens
+
+    def current(self) -> Tokens | None:
+        """The pair as last read or written here."""
+        return self.tokens
+
+    async def reread(self) -> Tokens | None:
+        """The pair as the preferences hold it now."""
+        return await read_tokens(self.prefs)
+
+    async def save(self, tokens: Tokens | None) -> None:
+        """Keep (or forget) the pair, in memory and in the preferences."""
+        self.tokens = tokens
+        if tokens is None:
+            await self.prefs.remove(CREDENTIALS_KEY)
+        else:
+            await self.prefs.set(CREDENTIALS_KEY, msgspec.json.encode(tokens).decode())
+
+
+async def read_tokens(prefs: Preferences) -> Tokens | None:
+    """The remembered pair, or None (never stored, or unreadable)."""
+    raw = await prefs.get(CREDENTIALS_KEY)
+    if not raw:
+        return None
+    try:
+        return msgspec.json.decode(raw, type=Tokens)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        await prefs.remove(CREDENTIALS_KEY)
+        return None
 
 
 class SessionKeeper:
@@ -56,44 +116,37 @@ class SessionKeeper:
         return await self.prefs.get(EMAIL_KEY)
 
     async def device_id(self) -> str:
-        """This device's id for the timeline ("which device"), made on first use."""
+        """This device's id, made on first use and kept in the client's storage.
+
+        It names the device store (one per device and person) and is stamped on every
+        mutation, so the server answers a resent one instead of applying it twice.
+        """
         device = await self.prefs.get(DEVICE_KEY)
         if not device:
             device = f"app-{uuid.uuid4().hex[:12]}"
             await self.prefs.set(DEVICE_KEY, device)
         return device
 
-    async def credentials(self) -> Credentials | None:
-        """The remembered tokens, or None (never stored, or unreadable)."""
-        raw = await self.prefs.get(CREDENTIALS_KEY)
-        if not raw:
-            return None
-        try:
-            return msgspec.json.decode(raw, type=Credentials)
-        except msgspec.DecodeError:
-            await self.prefs.remove(CREDENTIALS_KEY)
-            return None
+    async def tokens(self) -> Tokens | None:
+        """The remembered token pair, or None."""
+        return await read_tokens(self.prefs)
 
     async def remember(self, server: str, email: str) -> None:
         """Keep the address and email for the next sign-in."""
         await self.prefs.set(SERVER_KEY, server)
         await self.prefs.set(EMAIL_KEY, email)
 
-    async def store_credentials(self, credentials: Credentials | None) -> None:
-        """Write (or, with None, forget) the tokens."""
-        if credentials is None:
-            await self.prefs.remove(CREDENTIALS_KEY)
-        else:
-            await self.prefs.set(CREDENTIALS_KEY, msgspec.json.encode(credentials).decode())
+    async def forget_tokens(self) -> None:
+        """Forget the token pair (sign-out without a session at hand)."""
+        await self.prefs.remove(CREDENTIALS_KEY)
 
-    async def client(self, server: str, credentials: Credentials | None = None) -> ApiClient:
-        """An API client for ``server`` whose token renewals are remembered."""
+    async def client(self, server: str, tokens: Tokens | None = None) -> ApiClient:
+        """An API client for ``server`` with the session's one token owner.
+
+        The owner renews through this client's ``POST /api/auth/refresh`` and writes each
+        renewal to the preferences at once.
+        """
         transport = self.transport_factory() if self.transport_factory else None
-        return ApiClient(
-            server,
-            transport=transport,
-            credentials=credentials,
-            on_credentials=self.store_credentials,
-            load_credentials=self.credentials,
-            device_id=await self.device_id(),
-        )
+        api = ApiClient(server, transport=transport, device_id=await self.device_id())
+        api.tokens = TokenOwner(PrefsVault(self.prefs, tokens), api.refresh_pair)
+        return api

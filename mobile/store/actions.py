@@ -92,6 +92,11 @@ def mark_shipped(
     )
 
 
+def deliver(store: Store, order_id: str) -> LocalChange:
+    """The carrier (or the seller) reports the package delivered."""
+    return store.record(order_id, c.Deliver())
+
+
 def confirm_delivery(store: Store, order_id: str) -> LocalChange:
     """The customer confirmed delivery: the payout falls due."""
     return store.record(order_id, c.ConfirmDelivery())

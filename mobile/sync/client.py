@@ -65,6 +65,10 @@ class SyncStatus(Struct, kw_only=True):
     last_error: str | None = None
     #: the session has ended: nothing syncs until someone signs in again
     sign_in_required: bool = False
+    #: orders received so far by the cycle in progress (the first sync's progress)
+    received: int = 0
+    #: no sync has completed yet on this device store: it is still being filled
+    first_sync: bool = False
 
 
 class SyncReport(Struct, kw_only=True):
@@ -91,6 +95,7 @@ class SyncClient:
         *,
         push_batch: int = 100,
         pull_limit: int = MAX_PULL_LIMIT,
+        lock: asyncio.Lock | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -104,22 +109,31 @@ class SyncClient:
         self.syncing = False
         self.last_error: str | None = None
         self.sign_in_required = False
+        self.received = 0
+        #: told the sync state (online, pending, ...) whenever it changes
         self.listeners: list[Callable[[SyncStatus], None]] = []
-        self._lock = asyncio.Lock()
+        #: told whenever the store's orders changed: a page filed, answers filed, views rebuilt
+        self.data_listeners: list[Callable[[], None]] = []
+        # One cycle at a time per store file: the app shares this lock between every client
+        # of one file (two tabs of one browser open the same device store).
+        self._lock = lock or asyncio.Lock()
 
     # ------------------------------------------------------------------ status
 
     def status(self) -> SyncStatus:
         """The sync state as the UI shows it (counts read from the store)."""
+        last_synced_at = self.store.last_synced_at()
         return SyncStatus(
             online=self.connected and self.reachable,
             syncing=self.syncing,
             pending=self.store.pending_count(),
-            last_synced_at=self.store.last_synced_at(),
+            last_synced_at=last_synced_at,
             conflicts=self.store.conflicts_count(),
             rejected=self.store.rejected_count(),
             last_error=self.last_error,
             sign_in_required=self.sign_in_required,
+            received=self.received,
+            first_sync=last_synced_at is None,
         )
 
     def _changed(self) -> None:
@@ -128,6 +142,14 @@ class SyncClient:
         status = self.status()
         for listener in list(self.listeners):
             listener(status)
+
+    def _data_changed(self) -> None:
+        for listener in list(self.data_listeners):
+            listener()
+
+    def notify(self) -> None:
+        """Tell the listeners the state again (a local change moved the pending count)."""
+        self._changed()
 
     def set_connected(self, connected: bool) -> None:
         """The platform's connectivity changed."""
@@ -148,6 +170,7 @@ class SyncClient:
             started = time.perf_counter()
             report = SyncReport()
             self.syncing = True
+            self.received = 0
             self._changed()
             try:
                 await self._push(report)
@@ -160,6 +183,7 @@ class SyncClient:
                 self.last_error = None
             finally:
                 self.syncing = False
+                self.received = 0
                 report.seconds = time.perf_counter() - started
                 self._changed()
             return report
@@ -204,6 +228,7 @@ class SyncClient:
                 self.store.reject_locally(batch[0], "unreadable", exc.detail)
                 report.rejected += 1
                 self._changed()
+                self._data_changed()
                 continue
             counts = self.store.record_results(batch, response.results)
             report.pushed += len(batch) - counts.unanswered
@@ -211,6 +236,7 @@ class SyncClient:
             report.merged += counts.merged
             report.rejected += counts.rejected
             self._changed()
+            self._data_changed()
             if counts.unanswered:
                 # Never pull while a sent mutation has no answer filed (see module docs).
                 raise ServerError(
@@ -243,17 +269,24 @@ class SyncClient:
                 for _ in range(_SEND_TURNS):
                     await asyncio.sleep(0)
             try:
-                report.pulled += self.store.apply_pull_page(page)
+                filed = self.store.apply_pull_page(page)
             except BaseException:
                 if ahead is not None:
                     ahead.cancel()
                 raise
+            report.pulled += filed
             report.pages += 1
+            if filed:
+                self.received = report.pulled
+                self._changed()
+                self._data_changed()
             if ahead is None:
                 break
             cursor = page.cursor
             page = await ahead
         report.rebuilt = self.store.finish_pull(page.server_time)
+        if report.rebuilt:
+            self._data_changed()
 
     async def _fetch(self, cursor: str) -> PulledPage:
         return await self._authorized(partial(self.transport.pull, cursor, self.pull_limit))

@@ -1,4 +1,11 @@
-"""One order: customer, address, lines with picking progress, and what can be done next."""
+"""One order, from the device store: customer, address, lines with picking progress,
+notes, what is waiting to sync or was refused, and what can be done next.
+
+The steps allowed now come from the same lifecycle rules the server runs
+(``shared.lifecycle.allowed_actions``), applied to the order as this device shows it;
+a step is recorded through :mod:`mobile.store.actions` (a mutation: applied at once,
+queued for the server) and never waits for the network.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,19 @@ from datetime import UTC, datetime
 
 from msgspec import Struct
 
-from mobile.api import ApiError, NotSignedIn, ServerUnreachable
-from mobile.sources import OrderSource
+from mobile.routes import OrderStep
+from mobile.store import LocalChange, OrderDetail, Store
+from mobile.store import actions as act
+from mobile.sync import SyncStatus
 from mobile.viewmodels.base import Observable
-from mobile.viewmodels.format import local_time, money
-from mobile.wire import OrderDetail
+from mobile.viewmodels.format import local_time, money, plural
+from mobile.viewmodels.issues import IssueRow, conflict_row, dismiss_issue, rejected_row
+from mobile.workspace import Workspace
 from shared import commands as c
 from shared.addresses import address_problems
 from shared.deadlines import Calendar, due
-from shared.types import OPEN_STATUSES, Order, OrderStatus
+from shared.lifecycle import StepRefused, allowed_actions
+from shared.types import OPEN_STATUSES, NoteKind, Order, OrderStatus
 
 #: what each action is called on a button
 ACTION_LABELS: dict[str, str] = {
@@ -40,19 +51,67 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 #: actions this screen can take with one tap (the others need the step screens' input)
-ONE_TAP: dict[str, Callable[[], c.Command]] = {
-    "verify_availability": c.VerifyAvailability,
-    "verify_address": c.VerifyAddress,
-    "confirm_payment": c.ConfirmPayment,
-    "start_processing": c.StartProcessing,
-    "inspect": c.Inspect,
-    "print_slip": c.PrintSlip,
-    "attach_label": c.AttachLabel,
-    "deliver": c.Deliver,
-    "confirm_delivery": c.ConfirmDelivery,
-    "hold": c.Hold,
-    "resolve": c.Resolve,
+ONE_TAP: dict[str, Callable[[Store, str], LocalChange]] = {
+    "verify_availability": act.verify_availability,
+    "verify_address": act.verify_address,
+    "confirm_payment": act.confirm_payment,
+    "start_processing": act.start_processing,
+    "inspect": act.inspect,
+    "print_slip": act.print_slip,
+    "attach_label": act.attach_label,
+    "deliver": act.deliver,
+    "confirm_delivery": act.confirm_delivery,
+    "hold": act.hold,
+    "resolve": act.resolve,
 }
+
+#: what each kind of note is called
+NOTE_KINDS: dict[NoteKind, str] = {
+    kind: kind.value.replace("_", " ").capitalize() for kind in NoteKind
+}
+
+
+#: the work screens of an order, what they are called, and the status each is for
+STEP_LABELS: dict[OrderStep, str] = {
+    OrderStep.PICK: "Pick",
+    OrderStep.PACK: "Inspect & pack",
+    OrderStep.SHIP: "Ship",
+}
+_STEP_STATUS: dict[OrderStep, OrderStatus] = {
+    OrderStep.PICK: OrderStatus.PROCESSING,
+    OrderStep.PACK: OrderStatus.PROCESSING,
+    OrderStep.SHIP: OrderStatus.READY_TO_SHIP,
+}
+
+
+class StepLink(Struct, frozen=True):
+    """A button to one of the order's work screens (pick, inspect & pack, ship)."""
+
+    step: OrderStep
+    label: str
+    enabled: bool
+    #: why it is not open yet ("" when it is)
+    reason: str = ""
+
+
+def step_links(order: Order) -> list[StepLink]:
+    """Which work screens the order's status opens, and why the others are shut."""
+    links = []
+    for step, label in STEP_LABELS.items():
+        wanted = _STEP_STATUS[step]
+        if order.status is wanted:
+            links.append(StepLink(step, label, True))
+            continue
+        if order.status is OrderStatus.NEW:
+            reason = "Start processing first"
+        elif wanted is OrderStatus.READY_TO_SHIP and order.status is OrderStatus.PROCESSING:
+            reason = "Pick, inspect and pack first"
+        elif order.status is OrderStatus.ON_HOLD:
+            reason = "The order is on hold"
+        else:
+            reason = f"The order is {order.status.label.lower()}"
+        links.append(StepLink(step, label, False, reason))
+    return links
 
 
 #: refusals that only say "not at this stage": such actions are left off the screen
@@ -85,6 +144,17 @@ class LineRow(Struct, frozen=True):
         return not self.removed and self.picked >= self.quantity
 
 
+class NoteRow(Struct, frozen=True):
+    """One internal note as the order screen shows it."""
+
+    kind: str
+    text: str
+    author: str
+    at: str
+    #: written on this device and not on the server yet
+    pending: bool
+
+
 class ActionRow(Struct, frozen=True):
     """A lifecycle action: may it be taken now, and if not, why not."""
 
@@ -101,16 +171,16 @@ class ActionRow(Struct, frozen=True):
 
 
 class OrderDetailViewModel(Observable):
-    """State and behaviour of the order screen."""
+    """State and behaviour of the order screen, over the device store."""
 
     def __init__(
         self,
-        source: OrderSource,
+        workspace: Workspace,
         calendar: Calendar,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__()
-        self.source = source
+        self.workspace = workspace
         self.calendar = calendar
         self.clock = clock
         self.order_id: str | None = None
@@ -119,7 +189,11 @@ class OrderDetailViewModel(Observable):
         self.error: str | None = None
         self.busy_action: str | None = None
         self.message: str | None = None
-        self.signed_out = False
+        self._unsubscribe = [
+            workspace.subscribe(self._store_changed),
+            workspace.watch_status(self._sync_changed),
+        ]
+        self._first_sync = workspace.status().first_sync
 
     # ----------------------------------------------------------------- state
 
@@ -201,69 +275,109 @@ class OrderDetailViewModel(Observable):
         ]
 
     @property
+    def notes(self) -> list[NoteRow]:
+        """The order's internal notes, oldest first; ones not on the server yet are marked."""
+        if self.detail is None:
+            return []
+        waiting = {
+            m.command.note_id for m in self.detail.pending if isinstance(m.command, c.AddNote)
+        }
+        return [
+            NoteRow(
+                kind=NOTE_KINDS[n.kind],
+                text=n.text,
+                author=n.author_name,
+                at=local_time(n.created_at, self.calendar.zone),
+                pending=n.id in waiting,
+            )
+            for n in self.detail.notes
+        ]
+
+    @property
+    def pending(self) -> int:
+        """This device's changes to the order not yet confirmed by the server."""
+        return len(self.detail.pending) if self.detail else 0
+
+    @property
+    def pending_text(self) -> str:
+        """``2 changes waiting to sync`` (empty when none)."""
+        return f"{plural(self.pending, 'change')} waiting to sync" if self.pending else ""
+
+    @property
+    def issues(self) -> list[IssueRow]:
+        """Refused changes and conflicts on this order, each with what to do next."""
+        if self.detail is None:
+            return []
+        return [conflict_row(k, self.calendar) for k in self.detail.conflicts] + [
+            rejected_row(r, self.calendar) for r in self.detail.rejected
+        ]
+
+    @property
+    def steps(self) -> list[StepLink]:
+        """Buttons to the pick, inspect & pack and ship screens, shut ones with the reason."""
+        order = self.order
+        return [] if order is None else step_links(order)
+
+    @property
     def actions(self) -> list[ActionRow]:
         """The steps of the order's current stage, allowed ones first.
 
         Steps that are refused only because the order is at another stage are left out; the
         ones this stage still waits for stay, with the reason (e.g. "Pick every item first").
         """
-        if self.detail is None:
+        order = self.order
+        if order is None:
             return []
         rows = [
             ActionRow(
-                action=a.action,
-                label=ACTION_LABELS.get(a.action, a.action.replace("_", " ").capitalize()),
-                allowed=a.allowed,
-                reason=a.reason or "",
-                one_tap=a.action in ONE_TAP,
+                action=action,
+                label=ACTION_LABELS.get(action, action.replace("_", " ").capitalize()),
+                allowed=refusal is None,
+                reason="" if refusal is None else refusal.message,
+                one_tap=action in ONE_TAP,
             )
-            for a in self.detail.actions
-            if a.action != "add_note" and (a.allowed or a.code not in _OFF_STAGE)
+            for action, refusal in allowed_actions(order).items()
+            if action != "add_note" and (refusal is None or refusal.code not in _OFF_STAGE)
         ]
         return sorted(rows, key=lambda r: (not r.enabled, not r.allowed))
 
     # -------------------------------------------------------------- commands
 
     async def load(self, order_id: str) -> None:
-        """Fetch the order (and what it allows now)."""
+        """Show an order from the device store."""
         if order_id != self.order_id:
             self.detail = None
             self.message = None
         self.order_id = order_id
-        self.loading = True
-        self.error = None
-        self.changed()
-        try:
-            detail = await self.source.detail(order_id)
-        except (ApiError, ServerUnreachable) as exc:
-            if self.order_id == order_id:
-                self._failed(exc)
-            return
-        if self.order_id != order_id:
-            return  # another order was opened meanwhile
-        self.detail = detail
-        self.loading = False
-        self.changed()
+        self._read(force=True)
 
     async def run(self, action: str) -> bool:
-        """Take a one-tap action; on refusal ``message`` carries the server's reason."""
-        make = ONE_TAP.get(action)
-        if make is None or self.order_id is None or self.busy_action:
+        """Take a one-tap action; on refusal ``message`` carries the lifecycle's reason.
+
+        The step is recorded on the device at once (and synced soon after): it never
+        waits for the network.
+        """
+        record = ONE_TAP.get(action)
+        if record is None or self.order_id is None or self.busy_action:
             return False
-        order_id = self.order_id
+        label = ACTION_LABELS.get(action, action)
         self.busy_action = action
         self.message = None
-        self.changed()
         try:
-            await self.source.act(order_id, make())
-        except (ApiError, ServerUnreachable) as exc:
-            self.busy_action = None
-            self._failed(exc, into_message=True)
+            self.workspace.act(record, self.order_id)
+        except StepRefused as refused:
+            self.message = refused.message
+            self.changed()
             return False
-        self.busy_action = None
-        self.message = f"{ACTION_LABELS.get(action, action)}: done."
-        await self.load(order_id)
+        finally:
+            self.busy_action = None
+        self.message = f"{label}: done."
+        self._read(force=True)
         return True
+
+    def dismiss(self, issue: IssueRow) -> None:
+        """The person has read a refused change or a conflict: stop showing it."""
+        self.workspace.dismiss(lambda store: dismiss_issue(store, issue))
 
     def close(self) -> None:
         """Show nothing (the list is on its own again)."""
@@ -273,19 +387,42 @@ class OrderDetailViewModel(Observable):
         self.message = None
         self.changed()
 
-    def _failed(self, exc: Exception, into_message: bool = False) -> None:
+    def dispose(self) -> None:
+        """Stop listening to the store (the session is ending)."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+
+    # --------------------------------------------------------------- helpers
+
+    def _read(self, force: bool = False) -> None:
+        order_id = self.order_id
+        if order_id is None:
+            return
+        before = (self.detail, self.loading, self.error)
+        self.detail = self.workspace.store.order_detail(order_id)
         self.loading = False
-        if isinstance(exc, NotSignedIn):
-            self.signed_out = True
-            text = "Your session has ended: please sign in again."
-        elif isinstance(exc, ServerUnreachable):
-            text = "The server cannot be reached."
-        elif isinstance(exc, ApiError) and exc.status == 404:
-            text = "This order does not exist (or belongs to another seller)."
+        if self.detail is not None:
+            self.error = None
+        elif self._first_sync:
+            # A deep link opened during the first sync: the order shows when it arrives.
+            self.loading = True
+            self.error = None
         else:
-            text = exc.detail if isinstance(exc, ApiError) else str(exc)
-        if into_message:
-            self.message = text
-        else:
-            self.error = text
-        self.changed()
+            self.error = (
+                "This order is not on this device: it does not exist, belongs to another "
+                "seller, or has not synced yet."
+            )
+        # Syncs re-read the store often: redraw only when this order's screen changed, so
+        # a tap is not lost to a rebuilt button.
+        if force or (self.detail, self.loading, self.error) != before:
+            self.changed()
+
+    def _store_changed(self) -> None:
+        if self.order_id is not None:
+            self._read()
+
+    def _sync_changed(self, status: SyncStatus) -> None:
+        if status.first_sync != self._first_sync:
+            self._first_sync = status.first_sync
+            self._store_changed()

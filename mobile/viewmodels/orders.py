@@ -1,4 +1,10 @@
-"""The order list: status chips with counts, instant search, ship-by badges, paging, scans."""
+"""The order list, from the device store only: status chips with counts, instant search,
+ship-by badges, "waiting to sync" marks, lazy paging, scans — and the first sync's progress.
+
+Every read is a local SQLite query (milliseconds, also offline); the list follows the
+store: a local change or pulled changes reload what is shown, keeping as many rows as
+were loaded so the list does not jump back to its first page.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,11 @@ from datetime import UTC, datetime
 
 from msgspec import Struct
 
-from mobile.api import ApiError, NotSignedIn, ServerUnreachable
-from mobile.sources import OrderSource
+from mobile.store import ListCursor, OrderListItem
+from mobile.sync import SyncStatus
 from mobile.viewmodels.base import Observable
 from mobile.viewmodels.format import local_time, money, plural
-from mobile.wire import OrderSummary
+from mobile.workspace import Workspace
 from shared.deadlines import Calendar, Urgency, due
 from shared.types import OPEN_STATUSES, OrderStatus
 
@@ -85,6 +91,8 @@ class OrderRow(Struct, frozen=True):
     #: "late", "due today", "due in 5 h" — empty for orders already shipped or cancelled
     badge: str
     urgency: Urgency | None
+    #: changes made on this device are waiting to reach the server
+    pending: bool = False
 
     @property
     def semantics(self) -> str:
@@ -92,49 +100,56 @@ class OrderRow(Struct, frozen=True):
         parts = [f"Order {self.number}", self.customer_name, self.status_label]
         if self.badge:
             parts.append(self.badge)
+        if self.pending:
+            parts.append(WAITING)
         return ", ".join(parts)
 
 
-def row_of(summary: OrderSummary, calendar: Calendar, now: datetime) -> OrderRow:
-    """A list row from an order summary, with its deadline badge."""
+#: the mark of an order with changes not yet on the server
+WAITING = "waiting to sync"
+
+
+def row_of(item: OrderListItem, calendar: Calendar, now: datetime) -> OrderRow:
+    """A list row from a stored order's list columns, with its deadline badge."""
     badge = ""
     urgency: Urgency | None = None
     ship_by = ""
-    if summary.status in OPEN_STATUSES:
+    if item.status in OPEN_STATUSES:
         # Only work still to do has a deadline worth showing.
-        if summary.ship_by is not None:
-            ship_by = "Ship by " + local_time(summary.ship_by, calendar.zone)
-            deadline = due(summary.ship_by, now, calendar)
+        if item.ship_by is not None:
+            ship_by = "Ship by " + local_time(item.ship_by, calendar.zone)
+            deadline = due(item.ship_by, now, calendar)
             badge, urgency = deadline.badge, deadline.urgency
-        elif summary.status is OrderStatus.NEW:
+        elif item.status is OrderStatus.NEW:
             ship_by = "Waiting for payment"
     return OrderRow(
-        id=summary.id,
-        number=summary.number,
-        customer_name=summary.customer_name,
-        status=summary.status,
-        status_label=summary.status.label,
-        items=plural(summary.item_count, "item"),
-        total=money(summary.total_minor, summary.currency),
+        id=item.id,
+        number=item.number,
+        customer_name=item.customer_name,
+        status=item.status,
+        status_label=item.status.label,
+        items=plural(item.item_count, "item"),
+        total=money(item.total_minor, item.currency),
         ship_by=ship_by,
         badge=badge,
         urgency=urgency,
+        pending=item.pending,
     )
 
 
 class OrdersViewModel(Observable):
-    """State and behaviour of the order list."""
+    """State and behaviour of the order list, over the device store."""
 
     def __init__(
         self,
-        source: OrderSource,
+        workspace: Workspace,
         calendar: Calendar,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         page_size: int = 50,
         debounce_seconds: float = SEARCH_DEBOUNCE_SECONDS,
     ) -> None:
         super().__init__()
-        self.source = source
+        self.workspace = workspace
         self.calendar = calendar
         self.clock = clock
         self.page_size = page_size
@@ -144,16 +159,19 @@ class OrdersViewModel(Observable):
         self.counts: dict[str, int] = {}
         self.total = 0
         self.rows: list[OrderRow] = []
-        self.next_cursor: str | None = None
+        self.next_cursor: ListCursor | None = None
         self.loading = False
         self.loading_more = False
         self.error: str | None = None
         self.scan_message: str | None = None
         self.last_loaded_at: datetime | None = None
-        #: set when the server says the session is over: the app goes back to sign-in
-        self.signed_out = False
-        self._generation = 0
+        #: the sync state as last heard (the first sync's progress, for the empty list)
+        self.sync: SyncStatus = workspace.status()
         self._pending_search: asyncio.Task[None] | None = None
+        self._unsubscribe = [
+            workspace.subscribe(self._store_changed),
+            workspace.watch_status(self._sync_changed),
+        ]
 
     # ----------------------------------------------------------------- state
 
@@ -174,8 +192,28 @@ class OrdersViewModel(Observable):
         return self.next_cursor is not None
 
     @property
+    def downloading(self) -> bool:
+        """The device store is being filled by its first sync."""
+        return self.sync.first_sync and self.sync.syncing
+
+    @property
+    def progress_text(self) -> str:
+        """The first sync's progress (empty once the store has synced)."""
+        if not self.sync.first_sync:
+            return ""
+        if self.sync.syncing:
+            if self.sync.received:
+                return f"Downloading your orders… {plural(self.sync.received, 'order')} so far."
+            return "Downloading your orders…"
+        if self.sync.last_error:
+            return "Your orders could not be downloaded yet: the app will try again."
+        return ""
+
+    @property
     def empty_text(self) -> str:
         """What an empty list says."""
+        if self.sync.first_sync and not self.total:
+            return self.progress_text or "Your orders have not been downloaded yet."
         if self.query.strip():
             return f"No orders match “{self.query.strip()}”."
         if self.filter is OPEN:
@@ -188,33 +226,12 @@ class OrdersViewModel(Observable):
 
     async def load(self) -> None:
         """Counts and the first page for the current filter and search."""
-        self._generation += 1
-        generation = self._generation
-        self.loading = True
-        self.changed()
-        try:
-            counts, page = await asyncio.gather(
-                self.source.counts(self.query),
-                self.source.page(self.filter.statuses, self.query, None, self.page_size),
-            )
-        except (ApiError, ServerUnreachable) as exc:
-            if generation == self._generation:
-                self._failed(exc)
-            return
-        if generation != self._generation:
-            return  # a newer filter or search has started: its answer wins
-        now = self.clock()
-        self.counts, self.total = counts.counts, counts.total
-        self.rows = [row_of(s, self.calendar, now) for s in page.items]
-        self.next_cursor = page.next_cursor
-        self.loading = False
-        self.error = None
-        self.last_loaded_at = now
-        self.changed()
+        self._read(self.page_size)
 
     async def refresh(self) -> None:
-        """ "Sync now": load again from the source."""
-        await self.load()
+        """ "Sync now": ask for a sync; the list follows when changes arrive."""
+        self.workspace.sync_now()
+        self._read(max(self.page_size, len(self.rows)))
 
     async def select(self, key: str) -> None:
         """Filter by a chip: ``open``, ``all`` or a status value."""
@@ -245,68 +262,74 @@ class OrdersViewModel(Observable):
 
     async def load_more(self) -> None:
         """The next page, appended (lazy paging as the list scrolls)."""
-        if self.next_cursor is None or self.loading or self.loading_more:
+        if self.next_cursor is None or self.loading_more:
             return
-        generation = self._generation
-        self.loading_more = True
-        self.changed()
-        try:
-            page = await self.source.page(
-                self.filter.statuses, self.query, self.next_cursor, self.page_size
-            )
-        except (ApiError, ServerUnreachable) as exc:
-            self.loading_more = False
-            self._failed(exc)
-            return
-        self.loading_more = False
-        if generation != self._generation:
-            return
+        page = self.workspace.store.list_orders(
+            self.filter.statuses, self.query, limit=self.page_size, after=self.next_cursor
+        )
         now = self.clock()
-        self.rows = self.rows + [row_of(s, self.calendar, now) for s in page.items]
-        self.next_cursor = page.next_cursor
+        self.rows = self.rows + [row_of(item, self.calendar, now) for item in page.items]
+        self.next_cursor = page.next
         self.changed()
 
     async def open_code(self, code: str) -> str | None:
-        """The id of the order a scanned or typed code names; None with ``scan_message`` set."""
+        """The id of the order a scanned or typed code names; None with ``scan_message`` set.
+
+        A packing slip's barcode is the order number: an exact match, any case.
+        """
         wanted = code.strip()
         self.scan_message = None
         if not wanted:
             self.scan_message = "Scan or type an order number."
             self.changed()
             return None
-        try:
-            found = await self.source.find_by_code(wanted)
-        except (ApiError, ServerUnreachable) as exc:
-            self._failed(exc)
-            return None
+        found = self.workspace.store.find_by_number(wanted)
         if found is None:
-            self.scan_message = f"No order {wanted}."
+            if self.sync.first_sync:
+                self.scan_message = f"No order {wanted} yet: your orders are still downloading."
+            else:
+                self.scan_message = f"No order {wanted}."
             self.changed()
             return None
         self.changed()
         return found.id
 
     def dispose(self) -> None:
-        """Stop a pending search (the screen is going away)."""
+        """Stop listening and a pending search (the screen is going away)."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         if self._pending_search is not None:
             self._pending_search.cancel()
             self._pending_search = None
 
     # --------------------------------------------------------------- helpers
 
+    def _read(self, limit: int) -> None:
+        store = self.workspace.store
+        counts = store.counts(self.query)
+        page = store.list_orders(self.filter.statuses, self.query, limit=limit)
+        now = self.clock()
+        self.counts = {status.value: n for status, n in counts.counts.items()}
+        self.total = counts.total
+        self.rows = [row_of(item, self.calendar, now) for item in page.items]
+        self.next_cursor = page.next
+        self.loading = False
+        self.error = None
+        self.last_loaded_at = now
+        self.changed()
+
+    def _store_changed(self) -> None:
+        # Keep what was scrolled to: as many rows as were on screen.
+        self._read(max(self.page_size, len(self.rows)))
+
+    def _sync_changed(self, status: SyncStatus) -> None:
+        shown = self.progress_text
+        self.sync = status
+        if self.progress_text != shown or status.first_sync:
+            self.changed()
+
     async def _search_later(self) -> None:
         await asyncio.sleep(self.debounce_seconds)
         self._pending_search = None
         await self.load()
-
-    def _failed(self, exc: Exception) -> None:
-        self.loading = False
-        self.loading_more = False
-        if isinstance(exc, NotSignedIn):
-            self.signed_out = True
-            self.error = "Your session has ended: please sign in again."
-        elif isinstance(exc, ServerUnreachable):
-            self.error = "The server cannot be reached. Your list may be out of date."
-        else:
-            self.error = exc.detail if isinstance(exc, ApiError) else str(exc)
-        self.changed()

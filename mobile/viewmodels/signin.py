@@ -36,13 +36,13 @@ class SignInViewModel(Observable):
         self.server = await self.keeper.server() or self.served_from
         self.email = await self.keeper.email() or ""
         self.form_revision += 1
-        credentials = await self.keeper.credentials()
-        if credentials is None or not self.server:
+        tokens = await self.keeper.tokens()
+        if tokens is None or not self.server:
             self.changed()
             return None
         self.busy = True
         self.changed()
-        api = await self.keeper.client(self.server, credentials)
+        api = await self.keeper.client(self.server, tokens)
         try:
             me = await api.me()
         except NotSignedIn:
@@ -111,7 +111,7 @@ class SignInViewModel(Observable):
             await self.session.api.sign_out()
             await self.session.api.aclose()
         else:
-            await self.keeper.store_credentials(None)
+            await self.keeper.forget_tokens()
         self.session = None
         self.password = ""
         self.form_revision += 1

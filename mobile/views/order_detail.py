@@ -6,8 +6,17 @@ from collections.abc import Callable, Sequence
 
 import flet as ft
 
+from mobile.routes import OrderStep
 from mobile.theme import STATUS_COLORS, TOUCH, pill
-from mobile.viewmodels.order_detail import ActionRow, LineRow, OrderDetailViewModel
+from mobile.viewmodels.order_detail import (
+    ActionRow,
+    LineRow,
+    NoteRow,
+    OrderDetailViewModel,
+    StepLink,
+)
+from mobile.viewmodels.orders import WAITING
+from mobile.views.sync import issue_card
 
 
 class OrderDetailPanel:
@@ -19,10 +28,13 @@ class OrderDetailPanel:
         redraw: Callable[[], None],
         on_close: Callable[[], None] | None = None,
         show_title: bool = True,
+        on_step: Callable[[OrderStep], None] | None = None,
     ) -> None:
         self.vm = vm
         self.redraw = redraw
         self.on_close = on_close
+        #: opens a work screen (pick, inspect & pack, ship) of the shown order
+        self.on_step = on_step
         #: phones show the title in the app bar instead
         self.show_title = show_title
         self.body = ft.Column(spacing=16, scroll=ft.ScrollMode.AUTO, expand=True)
@@ -63,7 +75,10 @@ class OrderDetailPanel:
                     )
                 return shown
             if vm.loading:
-                return [ft.ProgressRing(), ft.Text("Loading the order…", size=16)]
+                return [
+                    ft.ProgressRing(),
+                    ft.Text("Waiting for this order to download…", size=16),
+                ]
             return []
         status = pill(vm.status_label, STATUS_COLORS[order.status])
         deadline = ft.Text(vm.deadline, size=15, color=ft.Colors.ON_SURFACE_VARIANT)
@@ -90,6 +105,17 @@ class OrderDetailPanel:
             controls.append(ft.Text(vm.error, color=ft.Colors.ERROR, size=15))
         if vm.message:
             controls.append(ft.Text(vm.message, size=15, weight=ft.FontWeight.W_500))
+        if vm.pending_text:
+            controls.append(
+                ft.Row(
+                    [
+                        ft.Icon(ft.Icons.CLOUD_UPLOAD_OUTLINED, size=18, color=ft.Colors.TERTIARY),
+                        ft.Text(vm.pending_text, size=15, color=ft.Colors.TERTIARY),
+                    ],
+                    spacing=6,
+                )
+            )
+        controls.extend(issue_card(issue, vm.dismiss) for issue in vm.issues)
         address: list[ft.Control] = [ft.Text(x, size=16) for x in vm.address]
         for problem in vm.address_problems:
             address.append(ft.Text(f"⚠ {problem.capitalize()}", color=ft.Colors.ERROR, size=15))
@@ -102,8 +128,18 @@ class OrderDetailPanel:
             ),
             _section("Ship to", ft.Icons.LOCAL_SHIPPING_OUTLINED, address),
             _section("Items", ft.Icons.INVENTORY_2_OUTLINED, [_line(ln) for ln in vm.lines]),
+        ]
+        if self.on_step is not None:
+            controls.append(
+                _section("Work", ft.Icons.QR_CODE_SCANNER, self._step_buttons(vm.steps))
+            )
+        controls += [
             _section("Next steps", ft.Icons.CHECKLIST, self._actions(vm.actions)),
         ]
+        if vm.notes:
+            controls.append(
+                _section("Notes", ft.Icons.STICKY_NOTE_2_OUTLINED, [_note(n) for n in vm.notes])
+            )
         return controls
 
     def _actions(self, actions: list[ActionRow]) -> list[ft.Control]:
@@ -126,6 +162,37 @@ class OrderDetailPanel:
             buttons.append(ft.Text("Other steps", size=14, weight=ft.FontWeight.W_600))
             buttons.extend(others)
         return buttons
+
+    def _go_to(self, step: OrderStep) -> Callable[[], None]:
+        def go() -> None:
+            if self.on_step is not None:
+                self.on_step(step)
+
+        return go
+
+    def _step_buttons(self, links: list[StepLink]) -> list[ft.Control]:
+        controls: list[ft.Control] = []
+        for link in links:
+            if link.enabled:
+                controls.append(
+                    ft.FilledButton(
+                        link.label,
+                        icon=ft.Icons.ARROW_FORWARD,
+                        height=TOUCH,
+                        on_click=self._go_to(link.step),
+                    )
+                )
+            else:
+                controls.append(
+                    ft.Column(
+                        [
+                            ft.OutlinedButton(link.label, height=TOUCH, disabled=True),
+                            ft.Text(link.reason, size=14, color=ft.Colors.ON_SURFACE_VARIANT),
+                        ],
+                        spacing=2,
+                    )
+                )
+        return [ft.Row(controls, wrap=True, spacing=12, run_spacing=8)]
 
     def _action_button(self, row: ActionRow) -> ft.Control:
         async def run() -> None:
@@ -227,4 +294,17 @@ def _line_body(line: LineRow, meta: str, value: float) -> ft.Control:
                 ft.ProgressBar(value=value, bar_height=6, border_radius=3),
             ],
         ),
+    )
+
+
+def _note(note: NoteRow) -> ft.Control:
+    meta = " · ".join(x for x in (note.kind, note.author, note.at) if x)
+    if note.pending:
+        meta += f" · {WAITING}"
+    return ft.Column(
+        [
+            ft.Text(note.text, size=16),
+            ft.Text(meta, size=13, color=ft.Colors.ON_SURFACE_VARIANT),
+        ],
+        spacing=2,
     )

@@ -7,8 +7,7 @@ from collections.abc import Callable
 import flet as ft
 
 from mobile.theme import STATUS_COLORS, TOUCH, URGENCY_COLORS, pill
-from mobile.viewmodels.format import local_time
-from mobile.viewmodels.orders import OrderRow, OrdersViewModel, StatusChip
+from mobile.viewmodels.orders import WAITING, OrderRow, OrdersViewModel, StatusChip
 
 #: start loading the next page when the list is this close (px) to its end
 LOAD_AHEAD_PX = 600
@@ -105,13 +104,12 @@ class OrdersPanel:
         self.scan_message.visible = bool(vm.scan_message)
         self.error.value = vm.error or ""
         self.error.visible = bool(vm.error)
-        self.progress.visible = vm.loading or vm.loading_more
+        self.progress.visible = vm.loading or vm.loading_more or vm.downloading
         shown = len(vm.rows)
         if vm.last_loaded_at is not None:
-            synced = local_time(vm.last_loaded_at, vm.calendar.zone)
-            self.status_line.value = (
-                f"{vm.filter.label}: {shown} of {self._matching()} · updated {synced}"
-            )
+            self.status_line.value = f"{vm.filter.label}: {shown} of {self._matching()}"
+            if vm.progress_text:
+                self.status_line.value += f" · {vm.progress_text}"
         else:
             self.status_line.value = "Loading orders…"
         self.empty.visible = not vm.rows and not vm.loading and vm.last_loaded_at is not None
@@ -177,6 +175,9 @@ class OrdersPanel:
         badge: list[ft.Control] = []
         if row.badge and row.urgency is not None:
             badge.append(pill(row.badge, URGENCY_COLORS[row.urgency]))
+        if row.pending:
+            badge.append(ft.Icon(ft.Icons.CLOUD_UPLOAD_OUTLINED, size=18, color=ft.Colors.TERTIARY))
+            badge.append(ft.Text(WAITING, size=13, color=ft.Colors.TERTIARY))
         tile = ft.Container(
             key=row.id,
             padding=ft.Padding.symmetric(horizontal=16, vertical=12),

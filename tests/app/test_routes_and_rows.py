@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 from mobile import routes
 from mobile.api import normalise_server, origin_of
 from mobile.routes import Screen
+from mobile.store import OrderListItem
 from mobile.viewmodels.format import money, plural
 from mobile.viewmodels.orders import row_of
-from mobile.wire import OrderSummary
 from shared.deadlines import Calendar, Urgency
 from shared.types import OrderStatus
 
 NEW_YORK = Calendar("America/New_York", "US")
 
 
-def summary(status: OrderStatus, ship_by: datetime | None) -> OrderSummary:
-    """A list row as the server sends it."""
-    return OrderSummary(
+def summary(status: OrderStatus, ship_by: datetime | None, pending: bool = False) -> OrderListItem:
+    """A list row as the device store reads it."""
+    return OrderListItem(
         id="o-1",
         number="SF10001",
         status=status,
@@ -28,6 +28,10 @@ def summary(status: OrderStatus, ship_by: datetime | None) -> OrderSummary:
         currency="USD",
         created_at=datetime(2025, 3, 3, tzinfo=UTC),
         ship_by=ship_by,
+        carrier="",
+        tracking_number="",
+        version=1,
+        pending=pending,
     )
 
 
@@ -67,6 +71,9 @@ def test_an_open_order_past_its_deadline_is_late() -> None:
     assert (row.badge, row.urgency) == ("late", Urgency.LATE)
     assert row.ship_by == "Ship by Thu 6 Mar, 23:59"
     assert row.semantics == "Order SF10001, Ava Adams, Processing, late"
+    waiting = row_of(summary(OrderStatus.PROCESSING, deadline, pending=True), NEW_YORK, deadline)
+    assert waiting.pending
+    assert waiting.semantics == "Order SF10001, Ava Adams, Processing, due today, waiting to sync"
 
 
 def test_deadline_badges_count_down_in_the_vendors_day() -> None:
