@@ -21,23 +21,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mobile.api import HttpResponse, Params, ServerUnreachable
-from mobile.store.records import PulledPage
 from mobile.sync.errors import Unreachable
-from mobile.sync.wire import (
-    JSON,
-    MSGPACK,
-    PULL_PATH,
-    PUSH_PATH,
-    REFRESH_PATH,
-    Tokens,
-    decode_pull,
-    decode_push,
-    decode_tokens,
-    encode_push,
-    encode_refresh,
-    error_for,
-)
-from shared.sync import PushRequest, PushResponse
+from mobile.sync.transport import WireTransport
+from mobile.sync.wire import MSGPACK
 
 
 class FetchFailed(Exception):
@@ -108,68 +94,30 @@ def with_query(url: str, params: Params | dict[str, str] | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(pairs)}"
 
 
-class PyfetchTransport:
+class PyfetchTransport(WireTransport):
     """:class:`~mobile.sync.transport.Transport` over ``pyfetch`` (the PWA's sync client)."""
 
     def __init__(self, base_url: str = "", *, media_type: str = MSGPACK, timeout: float = 30.0):
         #: "" means this page's origin (the PWA is served by its server)
-        self.base_url = base_url.rstrip("/")
-        self.media_type = media_type
+        super().__init__(base_url, media_type)
         self.timeout = timeout
 
-    async def push(self, request: PushRequest, access_token: str) -> PushResponse:
-        """Send a batch; one result per mutation comes back."""
-        result = await self._send(
-            "POST",
-            PUSH_PATH,
-            body=encode_push(request, self.media_type),
-            headers={"Content-Type": self.media_type, **self._auth(access_token)},
-        )
-        return decode_push(result.body, result.content_type or JSON)
-
-    async def pull(self, cursor: str, limit: int, access_token: str) -> PulledPage:
-        """One page of changes after ``cursor``."""
-        result = await self._send(
-            "GET",
-            PULL_PATH,
-            params={"cursor": cursor, "limit": str(limit)},
-            headers=self._auth(access_token),
-        )
-        return decode_pull(result.body, result.content_type or JSON)
-
-    async def refresh(self, refresh_token: str) -> Tokens:
-        """Swap the refresh token for a new pair."""
-        result = await self._send(
-            "POST",
-            REFRESH_PATH,
-            body=encode_refresh(refresh_token),
-            headers={"Content-Type": JSON, "Accept": JSON},
-        )
-        return decode_tokens(result.body)
-
-    async def aclose(self) -> None:
-        """Nothing to release: the browser pools connections itself."""
-
-    def _auth(self, access_token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {access_token}", "Accept": self.media_type}
-
-    async def _send(
+    async def _exchange(
         self,
         method: str,
-        path: str,
+        url: str,
         *,
         headers: dict[str, str],
-        body: bytes | None = None,
-        params: dict[str, str] | None = None,
-    ) -> FetchResult:
-        url = with_query(self.base_url + path, params)
+        body: bytes | None,
+        params: dict[str, str] | None,
+    ) -> tuple[int, str, bytes]:
         try:
-            result = await fetch(method, url, headers=headers, body=body, time_limit=self.timeout)
+            result = await fetch(
+                method, with_query(url, params), headers=headers, body=body, time_limit=self.timeout
+            )
         except FetchFailed as exc:
             raise Unreachable(str(exc)) from exc
-        if result.status >= 400:
-            raise error_for(result.status, result.body, result.content_type)
-        return result
+        return result.status, result.content_type, result.body
 
 
 class PyfetchHttp:
