@@ -273,8 +273,9 @@ class ApiClient:
         )
         if response.status >= 400:
             raise _error_of(response)
+        body = b"null" if response.status == 204 else response.body  # No Content: decodes as None
         try:
-            return msgspec.json.decode(response.body, type=into)
+            return msgspec.json.decode(body, type=into)
         except msgspec.DecodeError as exc:
             raise ApiError(
                 response.status, f"The server sent an answer this app does not understand: {exc}"

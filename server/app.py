@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from server import deps
 from server.accounts.controllers import AccountController, AuthController
 from server.accounts.security import PUBLIC_PATHS, BearerAuthMiddleware, owner_only
+from server.claims.controllers import ClaimController
 from server.db import create_engine, session_factory
 from server.documents.controllers import DocumentController
 from server.errors import (
@@ -88,6 +89,7 @@ def create_api(settings: Settings) -> Litestar:
             PayoutController,
             MetricsController,
             OutOfStockController,
+            ClaimController,
             PushController,
             PreferencesController,
             EventsController,

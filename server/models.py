@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the app factory."""
 
 from server.accounts.models import ApiKey, LoginFailure, RefreshToken, User, Vendor
+from server.claims.models import OrderClaim
 from server.db import Base
 from server.inventory.models import InventoryRow
 from server.notifications.models import (
@@ -25,6 +26,7 @@ __all__ = [
     "InventoryRow",
     "LoginFailure",
     "NotificationPreference",
+    "OrderClaim",
     "OrderConflict",
     "OrderEvent",
     "OrderNote",

@@ -479,6 +479,16 @@ def due_counts_count_only_mine(w: World) -> None:
     assert w.mine("GET", "/api/orders/due-counts").json()["overdue"] == 0
 
 
+def claims_are_only_mine(w: World) -> None:
+    with w.them.client() as c:
+        r = c.put(f"/api/orders/{w.their_order}/claim", json={})
+        assert r.status_code == 200, r.text
+    r = w.mine("GET", "/api/claims")
+    assert r.status_code == 200, r.text
+    assert w.their_order not in r.text
+    assert w.them.get("/api/claims").json()["claims"][0]["order_id"] == w.their_order
+
+
 HOLD = {"action": "hold"}
 NOTE = {"kind": "team_message", "text": "peek"}
 
@@ -550,6 +560,14 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("POST", "/api/public/orders/{order_id:str}/stock-choice"): signed_link(
         "/api/public/orders/{order_id}/stock-choice", choice_signature, "POST"
     ),
+    # claims
+    ("PUT", "/api/orders/{order_id:str}/claim"): not_found_for_their_order(
+        "PUT", "/api/orders/{order_id}/claim", {}
+    ),
+    ("DELETE", "/api/orders/{order_id:str}/claim"): not_found_for_their_order(
+        "DELETE", "/api/orders/{order_id}/claim"
+    ),
+    ("GET", "/api/claims"): claims_are_only_mine,
     # tracking
     ("POST", "/api/tracking/{carrier:str}/events"): carrier_events_land_only_on_the_parcels_order,
     ("GET", "/api/public/orders/{order_id:str}/confirm-delivery"): signed_link(
