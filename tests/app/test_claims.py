@@ -13,9 +13,15 @@ from mobile.api import ApiClient
 from mobile.claims import CLAIM_MINUTES, OFFLINE, Claims
 from mobile.prefs import MemoryPreferences
 from mobile.session import Session, SessionKeeper
+from mobile.viewmodels.claim import ClaimState, ClaimViewModel
 from mobile.viewmodels.signin import SignInViewModel
 from tests.app.conftest import page_url
 from tests.support import ServerThread, Tenant, free_port
+
+
+def state(vm: ClaimViewModel) -> ClaimState:
+    """The bar's state now (a call, so each check reads it afresh)."""
+    return vm.state
 
 
 class Clock:
@@ -119,3 +125,48 @@ async def test_an_order_with_no_work_left_cannot_be_claimed(
     order_id = tenant.order("shipped")
     refused = await Claims(session.api, session.user.id).claim(order_id)
     assert refused is not None and "nothing left to pick" in refused
+
+
+async def test_the_claim_bar_claims_asks_before_a_take_over_and_releases(
+    session: Session, staff: Session, tenant: Tenant
+) -> None:
+    order_id = tenant.order("processing")
+    mine = ClaimViewModel(Claims(session.api, session.user.id), online=lambda: True)
+    theirs = ClaimViewModel(Claims(staff.api, staff.user.id), online=lambda: True)
+    redraws: list[int] = []
+    mine.subscribe(lambda: redraws.append(1))
+    mine.load(order_id)
+    assert state(mine) is ClaimState.FREE and mine.text == "Nobody is on this order."
+    await mine.claim()
+    assert state(mine) is ClaimState.MINE and mine.message == ""
+    assert redraws
+
+    theirs.load(order_id)
+    assert await theirs.claims.refresh()
+    assert state(theirs) is ClaimState.THEIRS
+    assert theirs.text.startswith("Olive Owner is on this")
+    theirs.ask_take_over()
+    assert theirs.confirming and state(theirs) is ClaimState.THEIRS  # nothing sent yet
+    theirs.cancel_take_over()
+    assert await theirs.claims.refresh() and state(theirs) is ClaimState.THEIRS
+    theirs.ask_take_over()
+    await theirs.take_over()
+    assert state(theirs) is ClaimState.MINE and not theirs.confirming
+
+    await mine.claims.refresh()
+    assert state(mine) is ClaimState.THEIRS
+    await mine.claim()  # refused: Sid is on it now, and the bar says so
+    assert "Sid Staff is working on order" in mine.message
+    await theirs.release()
+    await mine.claims.refresh()
+    assert state(mine) is ClaimState.FREE
+
+
+async def test_offline_the_claim_bar_says_why_it_cannot_act(
+    session: Session, tenant: Tenant
+) -> None:
+    order_id = tenant.order("new")
+    vm = ClaimViewModel(Claims(session.api, session.user.id), online=lambda: False)
+    vm.load(order_id)
+    assert state(vm) is ClaimState.FREE and not vm.can_act
+    assert vm.text.startswith("Offline: nobody can see who is on this order")
