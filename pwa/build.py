@@ -60,8 +60,10 @@ BACKGROUND_DARK = "#121212"
 #: imports, then following requirements as they apply in the browser) must be pure Python
 #: and is copied from this virtual environment.
 PYODIDE_WHEELS = ("msgspec==0.22.0", "msgpack==1.2.4", "tzdata==2026.6")
-#: imported by the app's sources but never in the browser (only inside native-only code)
-NATIVE_ONLY = frozenset({"httpx"})
+#: imported by the app's sources but never in the browser (only inside native-only code):
+#: httpx (the browser fetches), flet-camera and Pillow (mobile/scanning: the camera is
+#: offered only where its Flutter side is compiled in, which flet-web's client is not)
+NATIVE_ONLY = frozenset({"httpx", "flet_camera", "PIL"})
 #: modules Pyodide itself provides
 PYODIDE_BUILTINS = frozenset({"js", "pyodide", "pyodide_js", "micropip"})
 #: the browser has no time zone database of its own: zoneinfo reads tzdata's
