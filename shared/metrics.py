@@ -92,15 +92,79 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def promised_delivery(ship_by: datetime, calendar: Calendar) -> datetime:
     """Latest on-time delivery: end of the 5th business day after the ship-by day."""
     local = ship_by.astimezone(calendar.zone).date()
-    return ship_by + timedelta(days=_promise_days(local, calendar))
+    return ship_by + timedelta(days=promise_days(local, calendar))
 
 
 @lru_cache(maxsize=4096)
-def _promise_days(ship_by_day: date, calendar: Calendar) -> int:
+def promise_days(ship_by_day: date, calendar: Calendar) -> int:
+    """Calendar days from a ship-by (on that local day) to its promised delivery."""
     # Cached: a vendor's orders share a few hundred ship-by days, and counting business
     # days walks the holiday calendar day by day.
     day = add_business_days(ship_by_day, DELIVERY_PROMISE_BUSINESS_DAYS, calendar)
     return (day - ship_by_day).days
+
+
+class WindowCounts(Struct, frozen=True):
+    """How many orders of a window fall in each set of ``docs/metrics.md`` (the rates' parts)."""
+
+    #: ship-by in the window, not cancelled; of those, shipped after ship-by or unshipped
+    due: int = 0
+    late: int = 0
+    #: placed in the window; of those, cancelled before shipping for a seller reason
+    placed: int = 0
+    cancelled: int = 0
+    #: shipped in the window; of those, with a tracking number and a carrier event
+    shipped: int = 0
+    tracked: int = 0
+    #: delivered in the window (with a ship-by); of those, by the promised delivery date
+    delivered: int = 0
+    on_time: int = 0
+
+
+def hours_to_ship(shipped_at: datetime, paid_at: datetime | None, created_at: datetime) -> float:
+    """Hours from payment (or placement, if unpaid) to shipping."""
+    return (shipped_at - (paid_at or created_at)).total_seconds() / 3600
+
+
+def hours_from_microseconds(microseconds: int) -> float:
+    """The same hours as :func:`hours_to_ship`, from the exact span in microseconds.
+
+    ``timedelta.total_seconds()`` is the span's microseconds divided by a million, so a
+    database that hands over the exact span gives the very same float.
+    """
+    return microseconds / 1_000_000 / 3600
+
+
+def durations(hours: Sequence[float]) -> Durations:
+    """Average, 90th percentile and shares within 24 h and 48 h of the hours to ship."""
+    if not hours:
+        return Durations(0, None, None, None, None)
+    return Durations(
+        count=len(hours),
+        average_hours=sum(hours) / len(hours),
+        p90_hours=percentile(hours, 90),
+        within_24h=sum(h <= 24 for h in hours) / len(hours),
+        within_48h=sum(h <= 48 for h in hours) / len(hours),
+    )
+
+
+def window_of(
+    days: int, now: datetime, counts: WindowCounts, hours: Sequence[float]
+) -> WindowMetrics:
+    """The metrics of the trailing ``days`` from the window's counts and hours to ship."""
+    c = counts
+    return WindowMetrics(
+        days=days,
+        start=now - timedelta(days=days),
+        end=now,
+        late_shipment_rate=_rate("Late shipment rate", c.late, c.due, 0.04, "max"),
+        cancellation_rate=_rate(
+            "Pre-fulfilment cancellation rate", c.cancelled, c.placed, 0.025, "max"
+        ),
+        valid_tracking_rate=_rate("Valid tracking rate", c.tracked, c.shipped, 0.95, "min"),
+        on_time_delivery_rate=_rate("On-time delivery rate", c.on_time, c.delivered, 0.97, "min"),
+        time_to_ship=durations(hours),
+    )
 
 
 def window_metrics(
@@ -134,26 +198,10 @@ def window_metrics(
             shipped += 1
             if f.tracking_number and f.has_carrier_event:
                 tracked += 1
-            hours.append((f.shipped_at - (f.paid_at or f.created_at)).total_seconds() / 3600)
+            hours.append(hours_to_ship(f.shipped_at, f.paid_at, f.created_at))
         if within(f.delivered_at) and f.delivered_at is not None and f.ship_by is not None:
             delivered += 1
             if f.delivered_at <= promised_delivery(f.ship_by, calendar):
                 on_time += 1
-    return WindowMetrics(
-        days=days,
-        start=start,
-        end=now,
-        late_shipment_rate=_rate("Late shipment rate", late, due, 0.04, "max"),
-        cancellation_rate=_rate(
-            "Pre-fulfilment cancellation rate", cancelled, created, 0.025, "max"
-        ),
-        valid_tracking_rate=_rate("Valid tracking rate", tracked, shipped, 0.95, "min"),
-        on_time_delivery_rate=_rate("On-time delivery rate", on_time, delivered, 0.97, "min"),
-        time_to_ship=Durations(
-            count=len(hours),
-            average_hours=sum(hours) / len(hours) if hours else None,
-            p90_hours=percentile(hours, 90),
-            within_24h=sum(h <= 24 for h in hours) / len(hours) if hours else None,
-            within_48h=sum(h <= 48 for h in hours) / len(hours) if hours else None,
-        ),
-    )
+    counts = WindowCounts(due, late, created, cancelled, shipped, tracked, delivered, on_time)
+    return window_of(days, now, counts, hours)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from msgspec import Struct
 
 from shared.deadlines import Calendar
-from shared.metrics import SELLER_CANCEL_REASONS, OrderFacts
+from shared.metrics import SELLER_CANCEL_REASONS, OrderFacts, hours_to_ship
 
 #: how many local days the series covers (the longer trailing window)
 SERIES_DAYS = 30
@@ -41,7 +41,9 @@ class Day(Struct, frozen=True):
     average_hours_to_ship: float | None
 
 
-class _Tally:
+class DayTally:
+    """What one local day has counted so far (mutable, while the orders are gone through)."""
+
     __slots__ = ("cancelled", "due", "hours", "late", "placed", "shipped", "within_24h")
 
     def __init__(self) -> None:
@@ -49,25 +51,54 @@ class _Tally:
         self.shipped = self.within_24h = 0
         self.hours = 0.0
 
+    def add_shipment(self, hours: float) -> None:
+        """One order shipped this day, ``hours`` after payment (or placement)."""
+        self.shipped += 1
+        self.hours += hours
+        self.within_24h += hours <= 24
+
+
+def day_starts(now: datetime, calendar: Calendar, days: int = SERIES_DAYS) -> list[datetime]:
+    """Where each of the last ``days`` local days ending today starts, in UTC, oldest first.
+
+    DST shifts included: a moment's day is found by bisecting these (or comparing with them
+    in SQL), which is several times faster than converting every moment to the vendor's zone.
+    """
+    zone = calendar.zone
+    first = now.astimezone(zone).date() - timedelta(days=days - 1)
+    return [
+        datetime.combine(first + timedelta(days=i), time(0, 0), tzinfo=zone).astimezone(UTC)
+        for i in range(days)
+    ]
+
+
+def series_of(now: datetime, calendar: Calendar, tallies: list[DayTally]) -> list[Day]:
+    """The local days of :func:`day_starts`, each with what was counted for it."""
+    first = now.astimezone(calendar.zone).date() - timedelta(days=len(tallies) - 1)
+    return [
+        Day(
+            day=first + timedelta(days=i),
+            placed=t.placed,
+            cancelled_by_seller=t.cancelled,
+            due=t.due,
+            late=t.late,
+            shipped=t.shipped,
+            shipped_within_24h=t.within_24h,
+            average_hours_to_ship=t.hours / t.shipped if t.shipped else None,
+        )
+        for i, t in enumerate(tallies)
+    ]
+
 
 def daily_series(
     facts: Iterable[OrderFacts], now: datetime, calendar: Calendar, days: int = SERIES_DAYS
 ) -> list[Day]:
     """The last ``days`` local days ending today, oldest first (days with nothing are zeros)."""
-    zone = calendar.zone
-    today = now.astimezone(zone).date()
-    first = today - timedelta(days=days - 1)
-    tallies = [_Tally() for _ in range(days)]
-    # Where each local day starts, in UTC (DST shifts included): a moment's day is found by
-    # bisecting these, which is several times faster than converting every moment to the
-    # vendor's zone — this runs over every order of the look-back.
-    starts = [
-        datetime.combine(first + timedelta(days=i), time(0, 0), tzinfo=zone).astimezone(UTC)
-        for i in range(days)
-    ]
+    starts = day_starts(now, calendar, days)
+    tallies = [DayTally() for _ in range(days)]
     earliest = starts[0]
 
-    def slot(t: datetime | None) -> _Tally | None:
+    def slot(t: datetime | None) -> DayTally | None:
         if t is None or t < earliest or t >= now:
             return None
         return tallies[bisect_right(starts, t) - 1]
@@ -90,20 +121,5 @@ def daily_series(
                     due.late += 1
         shipped = slot(f.shipped_at)
         if shipped is not None and f.shipped_at is not None:
-            hours = (f.shipped_at - (f.paid_at or f.created_at)).total_seconds() / 3600
-            shipped.shipped += 1
-            shipped.hours += hours
-            shipped.within_24h += hours <= 24
-    return [
-        Day(
-            day=first + timedelta(days=i),
-            placed=t.placed,
-            cancelled_by_seller=t.cancelled,
-            due=t.due,
-            late=t.late,
-            shipped=t.shipped,
-            shipped_within_24h=t.within_24h,
-            average_hours_to_ship=t.hours / t.shipped if t.shipped else None,
-        )
-        for i, t in enumerate(tallies)
-    ]
+            shipped.add_shipment(hours_to_ship(f.shipped_at, f.paid_at, f.created_at))
+    return series_of(now, calendar, tallies)
