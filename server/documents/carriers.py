@@ -8,6 +8,7 @@ from typing import Protocol
 from msgspec import Struct
 
 from shared.carriers import CARRIERS
+from shared.commands import Command, PrintLabel
 from shared.types import Order
 
 
@@ -50,3 +51,21 @@ def carrier_name(code: str) -> str:
     """The carrier's display name."""
     entry = CARRIERS.get(code.lower())
     return entry[0] if entry else code.upper()
+
+
+def with_issued_label(order: Order, command: Command) -> Command:
+    """A "label printed" without a tracking number, for a carrier that issues labels here,
+    becomes one carrying the number the carrier issues — on whichever path it arrives (the
+    app's sync, the REST action). Any other command is returned as it is.
+    """
+    if not isinstance(command, PrintLabel) or command.tracking_number:
+        return command
+    carrier = CARRIER_REGISTRY.get(command.carrier or order.carrier)
+    if carrier is None:
+        return command
+    issued = carrier.issue_label(order)
+    return PrintLabel(
+        carrier=issued.carrier,
+        service=command.service or issued.service,
+        tracking_number=issued.tracking_number,
+    )

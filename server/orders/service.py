@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Vendor
 from server.db import begin_write
+from server.documents.carriers import with_issued_label
 from server.errors import BadRequest, not_found
 from server.ids import new_id, utcnow
 from server.inventory import service as inventory
@@ -334,6 +335,7 @@ class OrderService:
         if command is not None:
             if isinstance(command, c.VerifyAvailability):
                 await self._check_stock(before)
+            command = with_issued_label(before, command)
             outcome = apply(before, command, when)
             after = outcome.order
             events.extend(outcome.events)

@@ -60,6 +60,7 @@ BODIES: dict[Route, Any] = {
     ("POST", "/api/orders/{order_id:str}/contact-customer"): {"alternative": ""},
     ("POST", "/api/inventory/{sku:str}/adjust"): {"delta": 1, "reason": "peek"},
     ("POST", "/api/sync/conflicts/{conflict_id:str}/resolve"): {},
+    ("PUT", "/api/orders/{order_id:str}/claim"): {},
     ("PUT", "/api/inventory/{sku:str}"): {"name": "Theirs now?", "on_hand": 1},
 }
 #: routes naming an object that do not answer 404 to another vendor, and why
