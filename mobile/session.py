@@ -9,9 +9,10 @@ back at once, because a refresh token works only once.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import msgspec
 
@@ -19,13 +20,20 @@ from mobile.api import ApiClient, Transport
 from mobile.prefs import Preferences
 from mobile.sync.tokens import TokenOwner
 from mobile.sync.wire import Tokens
-from mobile.wire import User, Vendor
+from mobile.wire import Me, User, Vendor
 from shared.deadlines import Calendar
 
 SERVER_KEY = "shipfloor.server"
 EMAIL_KEY = "shipfloor.email"
 CREDENTIALS_KEY = "shipfloor.credentials"
 DEVICE_KEY = "shipfloor.device_id"
+#: who is signed in and for which vendor, as the server last said (to start offline)
+ACCOUNT_KEY = "shipfloor.account"
+
+#: work to do at sign-out while the session can still call the server (e.g. delete push)
+SignOutHook = Callable[[], Awaitable[None]]
+
+log = logging.getLogger("shipfloor.session")
 
 
 @dataclass
@@ -35,6 +43,18 @@ class Session:
     api: ApiClient
     user: User
     vendor: Vendor
+    #: run in order by :meth:`sign_out` before the tokens are forgotten; each must bound
+    #: its own time, and one that fails does not stop the sign-out
+    before_sign_out: list[SignOutHook] = field(default_factory=list)
+
+    async def sign_out(self) -> None:
+        """Run the sign-out hooks, then forget the tokens (the server lets them run out)."""
+        for hook in list(self.before_sign_out):
+            try:
+                await hook()
+            except Exception:
+                log.exception("a sign-out hook failed")
+        await self.api.sign_out()
 
     @property
     def tokens(self) -> TokenOwner:
@@ -139,6 +159,21 @@ class SessionKeeper:
     async def forget_tokens(self) -> None:
         """Forget the token pair (sign-out without a session at hand)."""
         await self.prefs.remove(CREDENTIALS_KEY)
+
+    async def remember_account(self, user: User, vendor: Vendor) -> None:
+        """Keep who is signed in, so that the app can start with the server out of reach."""
+        await self.prefs.set(ACCOUNT_KEY, msgspec.json.encode(Me(user, vendor)).decode())
+
+    async def account(self) -> Me | None:
+        """The user and vendor of the remembered session, or None (never kept, unreadable)."""
+        raw = await self.prefs.get(ACCOUNT_KEY)
+        if not raw:
+            return None
+        try:
+            return msgspec.json.decode(raw, type=Me)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            await self.prefs.remove(ACCOUNT_KEY)
+            return None
 
     async def client(self, server: str, tokens: Tokens | None = None) -> ApiClient:
         """An API client for ``server`` with the session's one token owner.

@@ -81,8 +81,11 @@ class ServerThread:
         #: the settings the app was made with (its token secret, body limit, ...)
         self.settings = settings
         self.port = port or free_port()
+        self._prepare()
+
+    def _prepare(self) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -106,6 +109,19 @@ class ServerThread:
         """Stop and wait for the thread."""
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+    def restart(self, app: Any | None = None) -> ServerThread:
+        """Start again after :meth:`stop`, on the same port (and so at the same URL).
+
+        ``app``: a new app to serve (e.g. made anew over the same database, as a restarted
+        server process would be); by default the same one again.
+        """
+        if self.thread.is_alive():
+            raise RuntimeError("the test server is still running: stop it first")
+        if app is not None:
+            self.app = app
+        self._prepare()
+        return self.start()
 
 
 @dataclass

@@ -160,6 +160,29 @@ class StoreReads:
         """How many orders the device holds."""
         return int(self.conn.execute("SELECT count(*) FROM orders").fetchone()[0])
 
+    def newest_row(self) -> int:
+        """The row number of the order filed last (0 when the device holds none).
+
+        Rows are numbered as orders first arrive and keep their number when updated, so
+        orders with a higher number are ones this device had not seen before.
+        """
+        return int(self.conn.execute("SELECT coalesce(max(rid), 0) FROM orders").fetchone()[0])
+
+    def orders_filed_after(
+        self, row: int, statuses: Iterable[OrderStatus] = ()
+    ) -> tuple[int, list[str]]:
+        """Ids of orders first filed after ``row`` (in these statuses), and the newest row."""
+        where: list[str] = ["rid > ?"]
+        params: list[object] = [row]
+        chosen = sorted(s.value for s in statuses)
+        if chosen:
+            where.append(f"status IN ({', '.join('?' for _ in chosen)})")
+            params.extend(chosen)
+        found = self.conn.execute(
+            f"SELECT id FROM orders WHERE {' AND '.join(where)} ORDER BY rid", params
+        ).fetchall()
+        return max(row, self.newest_row()), [str(r[0]) for r in found]
+
     # ------------------------------------------------------------------ one order
 
     def order(self, order_id: str) -> Order | None:

@@ -26,10 +26,13 @@ class Backoff:
     """Exponential backoff with "equal jitter": half the step fixed, half random.
 
     The fixed half keeps retries from hammering; the random half spreads devices apart.
+    The cap is a minute: when the Wi-Fi comes back, a picker's steps should reach the
+    server within a minute without anyone tapping "Sync now" (200 devices retrying at
+    that pace are a few requests a second).
     """
 
     def __init__(
-        self, base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None
+        self, base: float = 1.0, cap: float = 60.0, rng: random.Random | None = None
     ) -> None:
         self.base = base
         self.cap = cap

@@ -1,6 +1,11 @@
 """The order list, from the device store only: status chips with counts, instant search,
 ship-by badges, "waiting to sync" marks, lazy paging, scans — and the first sync's progress.
 
+On a tablet or desk it is also the dashboard: orders can be selected for bulk actions
+(:mod:`mobile.viewmodels.bulk`), the current filter exported as CSV
+(:mod:`mobile.viewmodels.export`), and orders new to this device that a sync brought
+announced in a banner.
+
 Every read is a local SQLite query (milliseconds, also offline); the list follows the
 store: a local change or pulled changes reload what is shown, keeping as many rows as
 were loaded so the list does not jump back to its first page.
@@ -17,6 +22,7 @@ from msgspec import Struct
 
 from mobile.store import ListCursor, OrderListItem
 from mobile.sync import SyncStatus
+from mobile.viewmodels import export
 from mobile.viewmodels.base import Observable
 from mobile.viewmodels.format import local_time, money, plural
 from mobile.workspace import Workspace
@@ -168,6 +174,15 @@ class OrdersViewModel(Observable):
         #: the sync state as last heard (the first sync's progress, for the empty list)
         self.sync: SyncStatus = workspace.status()
         self._pending_search: asyncio.Task[None] | None = None
+        #: orders ticked for a bulk action, in the order they were ticked
+        self.selected: dict[str, None] = {}
+        #: phones: a long press turned taps into ticks (wide screens always show the boxes)
+        self.selecting = False
+        #: orders new to this device (status New) that syncs brought since the banner was seen
+        self.new_order_ids: list[str] = []
+        self._seen_row = workspace.store.newest_row()
+        #: what the last CSV export came to
+        self.export_message: str | None = None
         self._unsubscribe = [
             workspace.subscribe(self._store_changed),
             workspace.watch_status(self._sync_changed),
@@ -222,6 +237,86 @@ class OrdersViewModel(Observable):
             return f"No orders are {self.filter.label.lower()}."
         return "No orders yet."
 
+    @property
+    def selected_count(self) -> int:
+        """How many orders are ticked."""
+        return len(self.selected)
+
+    def is_selected(self, order_id: str) -> bool:
+        """Whether this order is ticked."""
+        return order_id in self.selected
+
+    @property
+    def selection_text(self) -> str:
+        """``3 selected`` (empty when none)."""
+        return f"{self.selected_count} selected" if self.selected else ""
+
+    @property
+    def new_orders(self) -> int:
+        """How many new orders the banner announces (0: no banner)."""
+        return len(self.new_order_ids)
+
+    @property
+    def banner_text(self) -> str:
+        """``2 new orders`` (empty when there is nothing to announce)."""
+        return f"{plural(self.new_orders, 'new order')} arrived" if self.new_order_ids else ""
+
+    # -------------------------------------------------------------- selection
+
+    def toggle(self, order_id: str) -> None:
+        """Tick or untick an order for a bulk action."""
+        if order_id in self.selected:
+            del self.selected[order_id]
+        else:
+            self.selected[order_id] = None
+        self.changed()
+
+    def start_selecting(self, order_id: str) -> None:
+        """A long press on a phone: selection mode, this order ticked."""
+        self.selecting = True
+        self.selected[order_id] = None
+        self.changed()
+
+    def select_all(self) -> None:
+        """Tick every order the list shows now."""
+        for row in self.rows:
+            self.selected[row.id] = None
+        self.changed()
+
+    def clear_selection(self) -> None:
+        """Untick everything and leave selection mode."""
+        self.selected = {}
+        self.selecting = False
+        self.changed()
+
+    # -------------------------------------------------------------- new orders
+
+    async def show_new_orders(self) -> None:
+        """ "Show" on the banner: the New filter, search cleared; the banner goes."""
+        self.new_order_ids = []
+        self.query = ""
+        await self.select(OrderStatus.NEW.value)
+
+    def dismiss_new_orders(self) -> None:
+        """Close the banner."""
+        self.new_order_ids = []
+        self.changed()
+
+    # -------------------------------------------------------------- export
+
+    def export_csv(self) -> tuple[str, bytes]:
+        """The current filter and search as a CSV file: its name and UTF-8 bytes.
+
+        Read from the device store (works offline); every matching order, not only the
+        rows scrolled to. A byte-order mark lets spreadsheet programs read accents right.
+        """
+        items = list(export.matching_orders(self.workspace.store, self.filter.statuses, self.query))
+        text = export.orders_csv(items, self.calendar.zone)
+        name = export.file_name(self.filter.key, self.clock(), self.calendar.zone)
+        self.export_message = f"{plural(len(items), 'order')} exported to {name}."
+        self.changed()
+        return name, text.encode("utf-8-sig")
+
     # -------------------------------------------------------------- commands
 
     async def load(self) -> None:
@@ -234,8 +329,10 @@ class OrdersViewModel(Observable):
         self._read(max(self.page_size, len(self.rows)))
 
     async def select(self, key: str) -> None:
-        """Filter by a chip: ``open``, ``all`` or a status value."""
+        """Filter by a chip: ``open``, ``all`` or a status value (the ticks are cleared)."""
         self.filter = FILTERS_BY_KEY[key]
+        self.selected = {}
+        self.selecting = False
         await self.load()
 
     def search(self, text: str) -> None:
@@ -320,8 +417,22 @@ class OrdersViewModel(Observable):
         self.changed()
 
     def _store_changed(self) -> None:
+        self._notice_new_orders()
         # Keep what was scrolled to: as many rows as were on screen.
         self._read(max(self.page_size, len(self.rows)))
+
+    def _notice_new_orders(self) -> None:
+        # Orders are filed with increasing row numbers the first time they arrive; changes
+        # made on this device never add one, so a higher number is an order a pull brought.
+        store = self.workspace.store
+        if store.last_synced_at() is None:
+            # The first sync fills the device: every order is "new", none is news.
+            self._seen_row = store.newest_row()
+            return
+        self._seen_row, found = store.orders_filed_after(self._seen_row, (OrderStatus.NEW,))
+        if found:
+            known = set(self.new_order_ids)
+            self.new_order_ids += [i for i in found if i not in known]
 
     def _sync_changed(self, status: SyncStatus) -> None:
         shown = self.progress_text

@@ -49,14 +49,25 @@ class SignInViewModel(Observable):
             await api.aclose()
             self.error = "Your session has ended: please sign in again."
             return None
-        except (ApiError, ServerUnreachable) as exc:
-            # Keep the tokens: a server that is down now may be back in a minute.
+        except ServerUnreachable as exc:
+            # Offline (or the server is down): work on with the device store, as the person
+            # last signed in; the sync client checks the tokens once the server answers.
+            account = await self.keeper.account()
+            if account is None:  # signed in before accounts were remembered
+                await api.aclose()
+                self.error = f"Could not resume your session: {_sentence(exc)}"
+                return None
+            self.session = Session(api, account.user, account.vendor)
+            return self.session
+        except ApiError as exc:
+            # Keep the tokens: a server that fails now may be back in a minute.
             await api.aclose()
             self.error = f"Could not resume your session: {_sentence(exc)}"
             return None
         finally:
             self.busy = False
             self.changed()
+        await self.keeper.remember_account(me.user, me.vendor)
         self.session = Session(api, me.user, me.vendor)
         return self.session
 
@@ -98,6 +109,7 @@ class SignInViewModel(Observable):
             self.changed()
             return None
         await self.keeper.remember(server, email)
+        await self.keeper.remember_account(pair.user, pair.vendor)
         self.server = server
         self.password = ""
         self.form_revision += 1
@@ -108,7 +120,7 @@ class SignInViewModel(Observable):
     async def sign_out(self) -> None:
         """Forget the session's tokens on this device (address and email stay filled in)."""
         if self.session is not None:
-            await self.session.api.sign_out()
+            await self.session.sign_out()  # its hooks first (push), then the tokens
             await self.session.api.aclose()
         else:
             await self.keeper.forget_tokens()

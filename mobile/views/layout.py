@@ -14,6 +14,7 @@ import flet as ft
 
 from mobile import routes
 from mobile.routes import Route, Screen
+from mobile.viewmodels.bulk import BulkViewModel
 from mobile.viewmodels.documents import ServerDocumentOpener
 from mobile.views.metrics import MetricsPanel
 from mobile.views.order_detail import OrderDetailPanel
@@ -61,6 +62,8 @@ class Layout:
             connected=lambda: workspace.status().online,
             before_label=push_pending,
         )
+        # The dashboard's bulk actions print through the same opener (the list disposes it).
+        self.orders.attach_bulk(BulkViewModel(workspace, self.opener, api=signed_in.session.api))
         self.steps = StepScreens(
             workspace.store,
             self.opener,
@@ -72,7 +75,13 @@ class Layout:
         self.step_title = ft.Text("Step")
         self.step_holder = ft.Container(expand=True)
         self.settings = SettingsPanel(
-            signed_in.session, app.theme_mode, app.set_theme, app.sign_out, show_title=wide
+            signed_in.session,
+            app.theme_mode,
+            app.set_theme,
+            app.sign_out,
+            show_title=wide,
+            notify=signed_in.notify,
+            redraw=redraw,
         )
         self.metrics = MetricsPanel(signed_in.metrics, redraw, wide, show_title=wide)
         self.sync_vm = signed_in.sync

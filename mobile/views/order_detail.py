@@ -16,11 +16,17 @@ from mobile.viewmodels.order_detail import (
     StepLink,
 )
 from mobile.viewmodels.orders import WAITING
+from mobile.views.outofstock import OutOfStockCard
 from mobile.views.sync import issue_card
 
 
 class OrderDetailPanel:
-    """The order screen's body (beside the list on wide screens, its own page on phones)."""
+    """The order screen's body (beside the list on wide screens, its own page on phones).
+
+    Rebuilt from the view model on every change (a sync included): each piece carries a
+    ``key`` so that Flet updates what is on screen instead of replacing it, and a tap under
+    way on a button is not lost to a redraw (see :mod:`mobile.views.steps.common`).
+    """
 
     def __init__(
         self,
@@ -43,6 +49,7 @@ class OrderDetailPanel:
             padding=ft.Padding.symmetric(horizontal=16, vertical=12),
             content=self.body,
         )
+        self.out_of_stock = OutOfStockCard(vm, self.render)
         self._unsubscribe = vm.subscribe(self.render)
         self.render(redraw=False)
 
@@ -60,6 +67,7 @@ class OrderDetailPanel:
     def dispose(self) -> None:
         """Stop listening to the view model."""
         self._unsubscribe()
+        self.out_of_stock.dispose()
 
     # --------------------------------------------------------------- pieces
 
@@ -68,20 +76,24 @@ class OrderDetailPanel:
         order = vm.order
         if order is None:
             if vm.error:
-                shown: list[ft.Control] = [ft.Text(vm.error, color=ft.Colors.ERROR, size=16)]
+                shown: list[ft.Control] = [
+                    ft.Text(vm.error, color=ft.Colors.ERROR, size=16, key="error")
+                ]
                 if self.on_close is not None:
                     shown.append(
-                        ft.TextButton("Back to the list", height=TOUCH, on_click=self.on_close)
+                        ft.TextButton(
+                            "Back to the list", height=TOUCH, on_click=self.on_close, key="back"
+                        )
                     )
                 return shown
             if vm.loading:
                 return [
-                    ft.ProgressRing(),
-                    ft.Text("Waiting for this order to download…", size=16),
+                    ft.ProgressRing(key="loading"),
+                    ft.Text("Waiting for this order to download…", size=16, key="waiting"),
                 ]
             return []
         status = pill(vm.status_label, STATUS_COLORS[order.status])
-        deadline = ft.Text(vm.deadline, size=15, color=ft.Colors.ON_SURFACE_VARIANT)
+        deadline = ft.Text(vm.deadline, size=15, color=ft.Colors.ON_SURFACE_VARIANT, key="deadline")
         controls: list[ft.Control] = []
         if self.show_title:
             header: list[ft.Control] = [
@@ -94,17 +106,19 @@ class OrderDetailPanel:
                         "Close", icon=ft.Icons.CLOSE, height=TOUCH, on_click=self.on_close
                     )
                 )
-            controls.append(ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER))
+            controls.append(
+                ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER, key="title")
+            )
             if vm.deadline:
                 controls.append(deadline)
         else:
-            controls.append(ft.Row([status, deadline], spacing=12, wrap=True))
+            controls.append(ft.Row([status, deadline], spacing=12, wrap=True, key="status"))
         if vm.loading:
-            controls.append(ft.ProgressBar())
+            controls.append(ft.ProgressBar(key="loading"))
         if vm.error:
-            controls.append(ft.Text(vm.error, color=ft.Colors.ERROR, size=15))
+            controls.append(ft.Text(vm.error, color=ft.Colors.ERROR, size=15, key="error"))
         if vm.message:
-            controls.append(ft.Text(vm.message, size=15, weight=ft.FontWeight.W_500))
+            controls.append(ft.Text(vm.message, size=15, weight=ft.FontWeight.W_500, key="message"))
         if vm.pending_text:
             controls.append(
                 ft.Row(
@@ -113,9 +127,11 @@ class OrderDetailPanel:
                         ft.Text(vm.pending_text, size=15, color=ft.Colors.TERTIARY),
                     ],
                     spacing=6,
+                    key="pending",
                 )
             )
         controls.extend(issue_card(issue, vm.dismiss) for issue in vm.issues)
+        controls.extend(self.out_of_stock.controls())
         address: list[ft.Control] = [ft.Text(x, size=16) for x in vm.address]
         for problem in vm.address_problems:
             address.append(ft.Text(f"⚠ {problem.capitalize()}", color=ft.Colors.ERROR, size=15))
@@ -212,7 +228,7 @@ class OrderDetailPanel:
         column: list[ft.Control] = [ft.Row(parts)]
         if not row.allowed and row.reason:
             column.append(ft.Text(row.reason, size=14, color=ft.Colors.ON_SURFACE_VARIANT))
-        return ft.Column(column, spacing=2)
+        return ft.Column(column, spacing=2, key=f"action:{row.action}")
 
 
 def _placeholder() -> ft.Control:
@@ -238,6 +254,7 @@ def _placeholder() -> ft.Control:
 
 def _section(title: str, icon: ft.IconData, body: Sequence[ft.Control]) -> ft.Control:
     return ft.Card(
+        key=f"section:{title}",
         elevation=0,
         bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
         content=ft.Container(

@@ -1,4 +1,4 @@
-"""Settings: who is signed in, where, the theme, and signing out."""
+"""Settings: who is signed in, where, the theme, notifications, and signing out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import flet as ft
 
 from mobile.session import Session
 from mobile.theme import TOUCH
+from mobile.viewmodels.notify import LABEL, NotifyState, NotifyViewModel
 
 THEME_MODES = {
     "system": ft.ThemeMode.SYSTEM,
@@ -26,9 +27,25 @@ class SettingsPanel:
         on_theme: Callable[[str], Awaitable[None]],
         on_sign_out: Callable[[], Awaitable[None]],
         show_title: bool = True,
+        notify: NotifyViewModel | None = None,
+        redraw: Callable[[], None] | None = None,
     ) -> None:
         self.on_theme = on_theme
         self.on_sign_out = on_sign_out
+        self.notify = notify
+        self.redraw = redraw or (lambda: None)
+        # "Notify me of new orders": vertical padding makes the switch itself 48 px tall
+        # (a full touch target on every platform); its label is what screen readers read.
+        self.notify_switch = ft.Switch(
+            label=LABEL,
+            value=False,
+            disabled=True,
+            padding=ft.Padding.symmetric(vertical=8, horizontal=4),
+            on_change=self._notify_toggled,
+        )
+        self.notify_status = ft.Text("", size=15, color=ft.Colors.ON_SURFACE_VARIANT)
+        self._unsubscribe = notify.subscribe(self._notify_changed) if notify else None
+        self._show_notify()
         user, vendor = session.user, session.vendor
         self.theme = ft.SegmentedButton(
             selected=[theme_mode],
@@ -62,6 +79,14 @@ class SettingsPanel:
                         ],
                     ),
                     _card("Appearance", ft.Icons.PALETTE_OUTLINED, [self.theme]),
+                    _card(
+                        "Notifications",
+                        ft.Icons.NOTIFICATIONS_OUTLINED,
+                        [
+                            self.notify_switch,
+                            self.notify_status,
+                        ],
+                    ),
                     ft.OutlinedButton(
                         "Sign out",
                         icon=ft.Icons.LOGOUT,
@@ -80,8 +105,35 @@ class SettingsPanel:
     async def _sign_out(self) -> None:
         await self.on_sign_out()
 
+    async def _notify_toggled(self, e: ft.Event[ft.Switch]) -> None:
+        if self.notify is not None:
+            await self.notify.toggle(bool(e.control.value))
+
+    def _show_notify(self) -> None:
+        vm = self.notify
+        if vm is None:
+            self.notify_switch.value = False
+            self.notify_switch.disabled = True
+            self.notify_status.value = "Notifications are not available here."
+            return
+        self.notify_switch.value = vm.switch_on
+        self.notify_switch.disabled = not vm.enabled
+        self.notify_status.value = vm.status
+        self.notify_status.color = (
+            ft.Colors.ERROR
+            if vm.state in (NotifyState.FAILED, NotifyState.DENIED)
+            else ft.Colors.ON_SURFACE_VARIANT
+        )
+
+    def _notify_changed(self) -> None:
+        self._show_notify()
+        self.redraw()
+
     def dispose(self) -> None:
-        """Nothing to release (no view model)."""
+        """Stop following the notification switch's view model."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
 
 def _card(title: str, icon: ft.IconData, body: Sequence[ft.Control]) -> ft.Control:

@@ -19,12 +19,14 @@ import flet as ft
 from mobile import browser_runtime, routes
 from mobile import theme as looks
 from mobile.prefs import Preferences
+from mobile.push import port_for
 from mobile.routes import OrderStep, Route, Screen
 from mobile.session import Session, SessionKeeper
 from mobile.storage import served_store_dir, store_path
 from mobile.sync import SyncStatus
 from mobile.sync.transport import Transport
 from mobile.viewmodels.metrics import MetricsViewModel, RestMetricsSource
+from mobile.viewmodels.notify import NotifyViewModel
 from mobile.viewmodels.order_detail import OrderDetailViewModel
 from mobile.viewmodels.orders import OrdersViewModel
 from mobile.viewmodels.signin import SignInViewModel
@@ -52,6 +54,9 @@ class SignedIn:
         self.sync = SyncViewModel(workspace, session.calendar)
         # Owners and staff alike: the figures are the whole team's work (read-only, online).
         self.metrics = MetricsViewModel(RestMetricsSource(session.api))
+        # Settings → "Notify me of new orders"; its sign-out hook removes the subscription.
+        port = port_for(browser_runtime.in_browser(), served=bool(app.page.web))
+        self.notify = NotifyViewModel.for_session(session, app.prefs, port)
         self._unwatch = workspace.watch_status(app.check_session)
 
     async def close(self) -> None:
@@ -60,6 +65,7 @@ class SignedIn:
         self.orders.dispose()
         self.detail.dispose()
         self.sync.dispose()
+        self.notify.dispose()
         try:
             await self.workspace.close()
         finally:
@@ -227,6 +233,7 @@ class ShipfloorApp:
         # shows its progress and fills in as pages arrive.
         workspace.start()
         self._spawn(self.signed_in.orders.load())
+        self._spawn(self.signed_in.notify.start())  # also sends a removal left from last time
 
     async def sign_out(self) -> None:
         """Sign out, after asking when changes made here are still waiting to sync."""

@@ -136,6 +136,7 @@ def issue_card(issue: IssueRow, on_dismiss: Callable[[IssueRow], None]) -> ft.Co
         ft.Icons.REPORT_GMAILERRORRED if issue.kind is IssueKind.REJECTED else ft.Icons.CALL_SPLIT
     )
     return ft.Card(
+        key=f"issue:{issue.id}",
         elevation=0,
         bgcolor=ft.Colors.ERROR_CONTAINER,
         content=ft.Container(

@@ -10,7 +10,14 @@ import pytest
 
 from mobile.api import ApiClient, NotSignedIn
 from mobile.prefs import MemoryPreferences
-from mobile.session import CREDENTIALS_KEY, PrefsVault, Session, SessionKeeper
+from mobile.session import (
+    ACCOUNT_KEY,
+    CREDENTIALS_KEY,
+    SERVER_KEY,
+    PrefsVault,
+    Session,
+    SessionKeeper,
+)
 from mobile.store import actions
 from mobile.sync.tokens import TokenOwner
 from mobile.sync.wire import Tokens
@@ -77,6 +84,48 @@ async def test_an_unreachable_server_is_reported_as_such() -> None:
     vm.email, vm.password = "someone@example.com", "secret"
     assert await vm.sign_in() is None
     assert vm.error is not None and vm.error.startswith("Cannot reach the server at http://")
+
+
+async def test_a_restart_with_the_server_out_of_reach_resumes_the_remembered_session(
+    api: ServerThread, tenant: Tenant
+) -> None:
+    # The offline PWA starts from cache with no network: the person works on with the
+    # device store instead of being sent to a sign-in the server cannot answer.
+    prefs = MemoryPreferences()
+    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
+    vm.email, vm.password = tenant.owner_email, tenant.password
+    session = await vm.sign_in()
+    assert session is not None
+    await session.api.aclose()
+    prefs.values[SERVER_KEY] = f"http://127.0.0.1:{free_port()}"  # nobody answers there
+
+    offline = SignInViewModel(SessionKeeper(prefs))
+    resumed = await offline.restore()
+    assert resumed is not None and offline.error is None and not offline.busy
+    assert resumed.user.email == tenant.owner_email
+    assert resumed.vendor.id == tenant.vendor_id
+    assert resumed.device_id == session.device_id  # the same device store
+    assert CREDENTIALS_KEY in prefs.values  # still signed in for when the server is back
+    await resumed.api.aclose()
+
+
+async def test_a_restart_out_of_reach_without_a_remembered_account_says_so(
+    api: ServerThread, tenant: Tenant
+) -> None:
+    prefs = MemoryPreferences()
+    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
+    vm.email, vm.password = tenant.owner_email, tenant.password
+    session = await vm.sign_in()
+    assert session is not None
+    await session.api.aclose()
+    del prefs.values[ACCOUNT_KEY]  # as a sign-in of an older version left it
+    prefs.values[SERVER_KEY] = f"http://127.0.0.1:{free_port()}"
+
+    offline = SignInViewModel(SessionKeeper(prefs))
+    assert await offline.restore() is None
+    assert offline.error is not None
+    assert offline.error.startswith("Could not resume your session: ")
+    assert CREDENTIALS_KEY in prefs.values  # kept: the server may be back in a minute
 
 
 async def test_sign_out_forgets_the_tokens_but_keeps_address_and_email(

@@ -7,6 +7,7 @@ runs a device against the real server on 127.0.0.1 and prints through HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import wave
 from collections.abc import Iterator
@@ -522,6 +523,47 @@ async def test_an_offline_label_waits_and_carries_a_number_already_scanned(store
     printer.online = True
     assert await vm.network_back() == 1 and printer.opened == [("label", "order-1")]
     assert not vm.label_waiting
+
+
+class SlowPrinter(ShelfPrinter):
+    """A printer that takes its time: each document opens once ``go`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def open_label(self, order_id: str) -> None:
+        """Open a label once let go."""
+        self.asked.set()
+        await self.go.wait()
+        self._open("label", order_id)
+
+
+async def test_a_label_that_opens_late_does_not_hide_what_was_done_meanwhile(
+    store: Store,
+) -> None:
+    # Opening a label pushes its step first and then fetches the PDF: seconds on a busy
+    # network. The person attaches the label meanwhile; that outcome must stay on screen.
+    printer = SlowPrinter()
+    vm = shipper(store, ready_to_ship(), printer)
+    await vm.scan(DEMO_TRACKING)
+    printing = asyncio.create_task(vm.print_label())
+    await printer.asked.wait()  # recorded, and the PDF is on its way
+    assert store_order(store, "order-1").label_printed_at is not None
+    assert vm.message == "Label printed."
+    assert await vm.attach_label() and vm.message == "Label attached."
+    printer.go.set()
+    assert await printing
+    assert printer.opened == [("label", "order-1")]
+    assert vm.message == "Label attached."
+    # Nothing else happening: the print says how it went.
+    printer.asked.clear()
+    printer.go.clear()
+    printing = asyncio.create_task(vm.print_label())
+    await printer.asked.wait()
+    printer.go.set()
+    assert await printing and vm.message == "Label printed."
 
 
 def test_shipping_before_processing_is_done_is_disabled_with_the_reason(store: Store) -> None:

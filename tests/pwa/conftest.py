@@ -119,6 +119,13 @@ def start_server(
         thread.stop()
 
 
+def restart(server: ServerThread) -> ServerThread:
+    """Start a stopped server again, as a restarted process would be: a new app over the same
+    database file and settings (the same token secret), on the same port."""
+    assert server.settings is not None, "a server started by start_server() carries its settings"
+    return server.restart(create_app(server.settings))
+
+
 # Package scope, not session: Playwright's sync API keeps an event loop running in this
 # thread while it is open, and later packages' fixtures call asyncio.run().
 @pytest.fixture(scope="package")

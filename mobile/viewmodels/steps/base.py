@@ -18,7 +18,7 @@ from mobile.routes import OrderStep
 from mobile.store import LocalChange, OrderDetail, OrderNotFound, Store
 from mobile.viewmodels.base import Observable
 from mobile.viewmodels.format import plural
-from mobile.viewmodels.steps.printing import DocumentOpener, PrintQueue
+from mobile.viewmodels.steps.printing import Document, DocumentOpener, PrintQueue
 from shared import commands as c
 from shared.lifecycle import Refusal, StepRefused, allowed_actions, stage_checklist
 from shared.types import Order, OrderStatus, Step
@@ -100,6 +100,9 @@ class StepViewModel(Observable):
         #: goes up whenever the view model itself changes a form field (not typing), so
         #: the view copies the field values back only then and never undoes keystrokes
         self.form_revision = 0
+        #: goes up with every action tried and every order shown: a print that finishes
+        #: later tells its outcome only if nothing happened since (see ``_printed``)
+        self.attempts = 0
         self._order_changed()
 
     # ----------------------------------------------------------------- state
@@ -160,6 +163,7 @@ class StepViewModel(Observable):
         if order_id != self.order_id:
             self.message = None
             self.problem = None
+            self.attempts += 1
             self._order_changed()
         self.order_id = order_id
         self._read()
@@ -191,6 +195,7 @@ class StepViewModel(Observable):
 
     def _record(self, make: Callable[[Store, str], LocalChange]) -> LocalChange | StepRefused:
         """Record one action; the refusal is returned (and ``problem`` set), never raised."""
+        self.attempts += 1
         if self.order_id is None:
             return self._refused(StepRefused("not_loaded", "The order is not loaded."))
         try:
@@ -249,6 +254,19 @@ class PrintingStepViewModel(StepViewModel):
         if self.order_id is None:
             return []
         return [p.document.label for p in self.prints.pending(self.order_id)]
+
+    async def _printed(self, document: Document, done: str, waiting: str) -> None:
+        """Open the shown order's document (or queue it while offline), then say which.
+
+        Opening takes a round trip or two (a label's step is pushed first): when the person
+        has done something else meanwhile, that newer outcome stays on screen.
+        """
+        assert self.order_id is not None
+        attempts = self.attempts
+        opened = await self.prints.open(self.opener, self.order_id, document)
+        if self.attempts == attempts:
+            self.message = done if opened else waiting
+            self.changed()
 
     async def network_back(self) -> int:
         """The network is back: open this order's waiting documents; returns how many."""

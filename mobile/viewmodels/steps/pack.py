@@ -231,7 +231,6 @@ class PackViewModel(PrintingStepViewModel):
         order = self.order
         if order is None or self.order_id is None:
             return False
-        order_id = self.order_id
         if order.slip_printed_at is None:
             # A reprint records nothing: the step was done once already.
             result = self._record(actions.print_slip)
@@ -241,11 +240,11 @@ class PackViewModel(PrintingStepViewModel):
             self.problem = refused
             self.changed()
             return False
-        opened = await self.prints.open(self.opener, order_id, Document.PACKING_SLIP)
-        self.message = (
-            "Packing slip printed." if opened else "Packing slip recorded: waiting for the network."
+        await self._printed(
+            Document.PACKING_SLIP,
+            "Packing slip printed.",
+            "Packing slip recorded: waiting for the network.",
         )
-        self.changed()
         return True
 
     def _done(self, result: LocalChange | StepRefused, message: str) -> bool:

@@ -234,7 +234,6 @@ class ShipViewModel(PrintingStepViewModel):
         order = self.order
         if order is None or self.order_id is None:
             return False
-        order_id = self.order_id
         reprint = order.label_printed_at is not None and order.carrier == self.carrier
         action = self.label_action
         if not action.enabled:
@@ -249,9 +248,9 @@ class ShipViewModel(PrintingStepViewModel):
             )
             if not self._finish(result, "Label printed."):
                 return False
-        opened = await self.prints.open(self.opener, order_id, Document.LABEL)
-        self.message = "Label printed." if opened else "Label recorded: waiting for the network."
-        self.changed()
+        await self._printed(
+            Document.LABEL, "Label printed.", "Label recorded: waiting for the network."
+        )
         return True
 
     async def attach_label(self) -> bool:

@@ -3,6 +3,11 @@ the checklist, and the device's haptics and sounds.
 
 Every control a person acts on has a label or semantics text: screen readers read it and
 browser tests find controls by it. Touch targets are at least :data:`mobile.theme.TOUCH`.
+
+The screens rebuild their controls from the view model on every change (a scan, a sync).
+Each rebuilt piece carries a ``key``: Flet then updates the control already on screen
+instead of replacing it. A replaced button is a new widget, and a tap that was under way
+on the old one (a sync finished between finger down and up) would be lost.
 """
 
 from __future__ import annotations
@@ -140,8 +145,12 @@ def action_button(
     primary: bool = False,
     icon: ft.IconData | None = None,
     semantics: str | None = None,
+    key: str | None = None,
 ) -> ft.Control:
-    """A full-width button, with the reason under it while it is disabled."""
+    """A full-width button, with the reason under it while it is disabled.
+
+    Keyed by its action (or ``key``) so that a redraw updates it in place.
+    """
     name = semantics or action.label
     # The button's own semantics carry the name (a wrapper's tap would not reach it).
     text = ft.Text(
@@ -164,12 +173,13 @@ def action_button(
     parts: list[ft.Control] = [labelled]
     if not action.enabled and action.reason:
         parts.append(ft.Text(action.reason, size=14, color=ft.Colors.ON_SURFACE_VARIANT))
-    return ft.Column(parts, spacing=4)
+    return ft.Column(parts, spacing=4, key=key or f"action:{action.action}")
 
 
 def alert_banner(alert: Alert, acknowledge_label: str, on_ack: Handler) -> ft.Control:
     """The wrong-item alert: full width, red in both themes, until "OK, got it"."""
     return ft.Semantics(
+        key="alert",
         container=True,
         live_region=True,
         label=alert.text,
@@ -258,7 +268,7 @@ def header(vm: StepViewModel, extra: list[ft.Control] | None = None) -> ft.Contr
         rows.append(ft.Text(vm.problem, size=16, color=ft.Colors.ERROR))
     elif vm.message:
         rows.append(ft.Text(vm.message, size=16, weight=ft.FontWeight.W_500))
-    return ft.Column(rows, spacing=6)
+    return ft.Column(rows, spacing=6, key="header")
 
 
 def waiting_line(text: str) -> ft.Control:
@@ -277,8 +287,9 @@ def waiting_line(text: str) -> ft.Control:
 
 
 def section(title: str, body: list[ft.Control]) -> ft.Control:
-    """A titled card."""
+    """A titled card (keyed by its title)."""
     return ft.Card(
+        key=f"section:{title}",
         elevation=0,
         bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
         content=ft.Container(
@@ -293,19 +304,19 @@ def section(title: str, body: list[ft.Control]) -> ft.Control:
 
 
 def choice_chips(
-    options: list[tuple[str, str, bool]], on_choose: Callable[[str], Any]
+    options: list[tuple[str, str, bool]], on_choose: Callable[[str], Any], key: str = "choices"
 ) -> ft.Control:
     """One-tap choices (key, label, selected) as large chips that wrap."""
 
-    def chip(key: str, label: str, selected: bool) -> ft.Chip:
+    def chip(code: str, label: str, selected: bool) -> ft.Chip:
         def choose() -> None:
-            on_choose(key)
+            on_choose(code)
 
         return ft.Chip(
             label=ft.Text(label, size=15), selected=selected, height=TOUCH, on_select=choose
         )
 
-    return ft.Row([chip(*o) for o in options], spacing=8, run_spacing=8, wrap=True)
+    return ft.Row([chip(*o) for o in options], spacing=8, run_spacing=8, wrap=True, key=key)
 
 
 class StepPanel:
@@ -333,7 +344,7 @@ class StepPanel:
         vm = self.vm
         if vm.error or vm.order is None:
             self.top.controls = []
-            self.body.controls = [ft.Text(vm.error or "Loading the order…", size=16)]
+            self.body.controls = [ft.Text(vm.error or "Loading the order…", size=16, key="error")]
         else:
             self.top.controls = self.top_controls()
             self.body.controls = self.body_controls()

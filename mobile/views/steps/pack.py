@@ -50,6 +50,21 @@ class PackPanel(StepPanel):
             on_blur=lambda e: vm.set_weight(e.control.value or ""),
             on_submit=self._pack,
         )
+        # The package card is made once so its fields keep their typed text and focus;
+        # the chips and the "Packed" button inside it are rebuilt into these holders.
+        self.package_types = ft.Column()
+        self.weight_units = ft.Column()
+        self.pack_button = ft.Column()
+        self.package_section = section(
+            "Package",
+            [
+                self.package_types,
+                self.package,
+                self.weight_units,
+                ft.Row([self.weight]),
+                self.pack_button,
+            ],
+        )
         self._revision = -1
         self.render(redraw=False)
 
@@ -65,6 +80,23 @@ class PackPanel(StepPanel):
         self.weight.helper = vm.weight_preview or f"in {vm.weight_unit}"
         self.weight.error = vm.weight_problem if vm.tried_to_pack else None
         self.package.error = vm.package_problem if vm.tried_to_pack else None
+        self.package_types.controls = [
+            choice_chips(
+                [(t, t, t == vm.package_type) for t in PACKAGE_TYPES],
+                vm.choose_package_type,
+                "package-types",
+            )
+        ]
+        self.weight_units.controls = [
+            choice_chips(
+                [(u, u, u == vm.weight_unit) for u in WEIGHT_UNITS],
+                lambda unit: vm.set_weight(vm.weight_text, unit),
+                "weight-units",
+            )
+        ]
+        self.pack_button.controls = [
+            action_button(vm.pack_action, vm.pack, icon=ft.Icons.INVENTORY_2)
+        ]
         slip: list[ft.Control] = [action_button(vm.slip_action, vm.print_slip, icon=ft.Icons.PRINT)]
         if vm.slip_status:
             slip.append(waiting_line(vm.slip_status))
@@ -80,22 +112,7 @@ class PackPanel(StepPanel):
                     action_button(vm.inspect_action, vm.inspect, icon=ft.Icons.FACT_CHECK),
                 ],
             ),
-            section(
-                "Package",
-                [
-                    choice_chips(
-                        [(t, t, t == vm.package_type) for t in PACKAGE_TYPES],
-                        vm.choose_package_type,
-                    ),
-                    self.package,
-                    choice_chips(
-                        [(u, u, u == vm.weight_unit) for u in WEIGHT_UNITS],
-                        lambda unit: vm.set_weight(vm.weight_text, unit),
-                    ),
-                    ft.Row([self.weight]),
-                    action_button(vm.pack_action, vm.pack, icon=ft.Icons.INVENTORY_2),
-                ],
-            ),
+            self.package_section,
             section("Packing slip", slip),
             action_button(
                 vm.continue_action, self._continue, primary=True, icon=ft.Icons.ARROW_FORWARD

@@ -42,6 +42,11 @@ class PickPanel(StepPanel):
             on_blur=lambda e: vm.set_quantity(e.control.value or ""),
             on_submit=self._quantity_submitted,
         )
+        # Made once: the fields inside keep their typed text and focus across redraws.
+        self.scan_row = ft.Row(
+            [self.scan.field, self.quantity],
+            vertical_alignment=ft.CrossAxisAlignment.START,
+        )
         self.render(redraw=False)
 
     def top_controls(self) -> list[ft.Control]:
@@ -54,12 +59,7 @@ class PickPanel(StepPanel):
         self.quantity.error = vm.quantity_error
         if vm.quantity == 1 and vm.quantity_error is None:
             self.quantity.value = "1"
-        shown.append(
-            ft.Row(
-                [self.scan.field, self.quantity],
-                vertical_alignment=ft.CrossAxisAlignment.START,
-            )
-        )
+        shown.append(self.scan_row)
         return shown
 
     def body_controls(self) -> list[ft.Control]:
@@ -148,6 +148,7 @@ class PickPanel(StepPanel):
             ],
         )
         return ft.Semantics(
+            key=f"line:{line.id}",
             container=True,
             label=line.semantics,
             content=ft.Container(

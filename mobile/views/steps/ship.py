@@ -44,6 +44,8 @@ class ShipPanel(StepPanel):
         # Not per keystroke: a redraw while a scanner types sends an older value back.
         self.scan.field.on_blur = lambda e: vm.set_tracking(e.control.value or "")
         self.scan.field.capitalization = ft.TextCapitalization.CHARACTERS
+        # Made once: the field keeps its typed text and focus across redraws.
+        self.scan_row = ft.Row([self.scan.field])
         self._revision = -1
         self.render(redraw=False)
 
@@ -59,7 +61,7 @@ class ShipPanel(StepPanel):
             field.value = vm.tracking_text
         field.error = f"Not a {vm.carrier_label} tracking number" if vm.tracking_error else None
         field.helper = vm.format_hint
-        return [ft.Row([field])]
+        return [self.scan_row]
 
     def body_controls(self) -> list[ft.Control]:
         """Checklist, carrier, label, shipping."""
@@ -73,11 +75,14 @@ class ShipPanel(StepPanel):
                         ft.Text(vm.shipped_text, size=20, weight=ft.FontWeight.W_600, expand=True),
                     ],
                     spacing=10,
+                    key="shipped",
                 ),
-                ft.FilledButton("Back to the orders", height=TOUCH + 8, on_click=self._done),
+                ft.FilledButton(
+                    "Back to the orders", height=TOUCH + 8, on_click=self._done, key="done"
+                ),
             ]
         carriers = choice_chips(
-            [(ch.code, ch.name, ch.selected) for ch in vm.carriers], vm.choose_carrier
+            [(ch.code, ch.name, ch.selected) for ch in vm.carriers], vm.choose_carrier, "carriers"
         )
         suggestion: list[ft.Control] = []
         if vm.suggested_carrier is not None:
@@ -86,6 +91,7 @@ class ShipPanel(StepPanel):
                     f"Use {carrier_name(vm.suggested_carrier)}",
                     height=TOUCH,
                     on_click=vm.use_suggested_carrier,
+                    key="suggested",
                 )
             )
         label: list[ft.Control] = [
