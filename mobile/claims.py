@@ -176,6 +176,12 @@ class Claims:
             self._changed()
         return None
 
+    def close(self) -> None:
+        """Stop a background refresh (signing out: its connection is about to close)."""
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+        self._listeners.clear()
+
     def _changed(self) -> None:
         for listener in list(self._listeners):
             listener()

@@ -37,6 +37,10 @@ class OrderStatus(StrEnum):
         return STATUS_LABELS[self]
 
 
+#: statuses with work left on the floor (pick, pack, ship): the ones a person can claim
+CLAIMABLE = frozenset({OrderStatus.NEW, OrderStatus.PROCESSING, OrderStatus.READY_TO_SHIP})
+
+
 STATUS_LABELS: dict[OrderStatus, str] = {
     OrderStatus.NEW: "New",
     OrderStatus.PROCESSING: "Processing",

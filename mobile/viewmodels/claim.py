@@ -6,6 +6,7 @@ show it. Offline the bar says claiming needs the network and picking goes on wit
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
@@ -34,6 +35,7 @@ class ClaimViewModel(Observable):
         #: a take-over waits for "Yes, take over"
         self.confirming = False
         self.busy = False
+        self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe = claims.subscribe(self.changed)
 
     def load(self, order_id: str) -> None:
@@ -103,6 +105,15 @@ class ClaimViewModel(Observable):
         """A step was recorded: renew this person's claim if it is running low."""
         if self.order_id is not None and self.online():
             await self.claims.keep(self.order_id)
+
+    def worked(self) -> None:
+        """A step was recorded (a plain callback): renew in the background when needed."""
+        holder = self.claims.holder(self.order_id) if self.order_id else None
+        if holder is None or not holder.mine or not self.online():
+            return
+        task = asyncio.get_running_loop().create_task(self.keep())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _run(self, call: Callable[[str], Awaitable[str | None]]) -> None:
         if self.order_id is None:

@@ -15,6 +15,7 @@ import flet as ft
 from mobile import routes
 from mobile.routes import Route, Screen
 from mobile.viewmodels.bulk import BulkViewModel
+from mobile.viewmodels.claim import ClaimViewModel
 from mobile.viewmodels.documents import ServerDocumentOpener
 from mobile.views.metrics import MetricsPanel
 from mobile.views.order_detail import OrderDetailPanel
@@ -64,6 +65,7 @@ class Layout:
         )
         # The dashboard's bulk actions print through the same opener (the list disposes it).
         self.orders.attach_bulk(BulkViewModel(workspace, self.opener, api=signed_in.session.api))
+        self.orders.show_claims(signed_in.claims)
         self.steps = StepScreens(
             workspace.store,
             self.opener,
@@ -71,6 +73,7 @@ class Layout:
             app.navigate,
             on_recorded=workspace.local_change,
             subscribe=workspace.subscribe,
+            claim=ClaimViewModel(signed_in.claims, online=lambda: workspace.status().online),
         )
         self.step_title = ft.Text("Step")
         self.step_holder = ft.Container(expand=True)

@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable
 
 import flet as ft
 
+from mobile.claims import Claims
 from mobile.theme import STATUS_COLORS, TOUCH, URGENCY_COLORS, pill
 from mobile.viewmodels.bulk import BulkResult, BulkViewModel
 from mobile.viewmodels.orders import WAITING, OrderRow, OrdersViewModel, StatusChip
+from mobile.views.camera import camera_button, submit_to
 
 #: start loading the next page when the list is this close (px) to its end
 LOAD_AHEAD_PX = 600
@@ -38,6 +40,9 @@ class OrdersPanel:
         #: bulk actions, once the layout attached them (:meth:`attach_bulk`)
         self.bulk: BulkViewModel | None = None
         self._unsubscribe_bulk: Callable[[], None] | None = None
+        #: who is on which order ("I'm picking this"), once the layout gave the board
+        self.claims: Claims | None = None
+        self._unsubscribe_claims: Callable[[], None] | None = None
         self._picker: ft.FilePicker | None = None
         self.scan = ft.TextField(
             label="Scan code",
@@ -48,6 +53,7 @@ class OrdersPanel:
             enable_suggestions=False,
             on_submit=self._scanned,
         )
+        self.scan.suffix_icon = camera_button(submit_to(self.scan))
         self.search = ft.TextField(
             label="Search orders",
             hint_text="Order number or customer name",
@@ -251,9 +257,16 @@ class OrdersPanel:
         """Put the cursor in the scan field, ready for the next scan."""
         await self.scan.focus()  # type: ignore[no-untyped-call]  # untyped in flet
 
+    def show_claims(self, claims: Claims) -> None:
+        """Mark the rows someone is working on ("Ana is on it"), following the board."""
+        self.claims = claims
+        self._unsubscribe_claims = claims.subscribe(self.render)
+
     def dispose(self) -> None:
-        """Stop listening to the view model (and the bulk actions)."""
+        """Stop listening to the view model (and the bulk actions, and the claims)."""
         self._unsubscribe()
+        if self._unsubscribe_claims is not None:
+            self._unsubscribe_claims()
         if self._unsubscribe_bulk is not None:
             self._unsubscribe_bulk()
         if self.bulk is not None:
@@ -344,6 +357,11 @@ class OrdersPanel:
         badge: list[ft.Control] = []
         if row.badge and row.urgency is not None:
             badge.append(pill(row.badge, URGENCY_COLORS[row.urgency]))
+        holder = self.claims.holder(row.id) if self.claims is not None else None
+        if holder is not None:
+            who = "You are on it" if holder.mine else f"{holder.user_name} is on it"
+            badge.append(ft.Icon(ft.Icons.PERSON, size=18, color=ft.Colors.PRIMARY))
+            badge.append(ft.Text(who, size=13, color=ft.Colors.PRIMARY, max_lines=1))
         if row.pending:
             badge.append(ft.Icon(ft.Icons.CLOUD_UPLOAD_OUTLINED, size=18, color=ft.Colors.TERTIARY))
             badge.append(ft.Text(WAITING, size=13, color=ft.Colors.TERTIARY))
@@ -367,6 +385,7 @@ class OrdersPanel:
                             ft.Row(
                                 [ft.Text(row.number, size=17, weight=ft.FontWeight.BOLD), *badge],
                                 spacing=8,
+                                wrap=True,
                             ),
                             ft.Text(row.customer_name, size=16, max_lines=1),
                             ft.Row(

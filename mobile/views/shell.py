@@ -18,6 +18,7 @@ import flet as ft
 
 from mobile import browser_runtime, routes
 from mobile import theme as looks
+from mobile.claims import Claims
 from mobile.prefs import Preferences
 from mobile.push import port_for
 from mobile.routes import OrderStep, Route, Screen
@@ -58,10 +59,19 @@ class SignedIn:
         port = port_for(browser_runtime.in_browser(), served=bool(app.page.web))
         self.notify = NotifyViewModel.for_session(session, app.prefs, port)
         self._unwatch = workspace.watch_status(app.check_session)
+        # Who is on which order ("I'm picking this"): asked as the app syncs, while online.
+        self.claims = Claims(session.api, session.user.id)
+        self._unwatch_claims = workspace.watch_status(self._synced)
+
+    def _synced(self, status: SyncStatus) -> None:
+        if status.online:
+            self.claims.refresh_soon()
 
     async def close(self) -> None:
         """Stop syncing, close the device store (the file stays) and the connections."""
         self._unwatch()
+        self._unwatch_claims()
+        self.claims.close()
         self.orders.dispose()
         self.detail.dispose()
         self.sync.dispose()

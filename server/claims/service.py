@@ -22,10 +22,7 @@ from server.claims.schemas import Claim, ClaimBoard
 from server.errors import Conflict
 from server.ids import utcnow
 from server.orders.models import OrderRow
-from shared.types import OrderStatus
-
-#: statuses with work left on the floor (pick, pack, ship); others cannot be claimed
-CLAIMABLE = (OrderStatus.NEW, OrderStatus.PROCESSING, OrderStatus.READY_TO_SHIP)
+from shared.types import CLAIMABLE, OrderStatus
 
 #: expired claims are kept this long (a late "release" finds them), then pruned
 KEEP_EXPIRED = timedelta(days=1)

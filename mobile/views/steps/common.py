@@ -23,8 +23,11 @@ import flet as ft
 
 from mobile.feedback import Cue, tone_wav
 from mobile.theme import STATUS_COLORS, TOUCH, pill
+from mobile.viewmodels.claim import ClaimViewModel
 from mobile.viewmodels.steps.base import CheckRow, StepAction, StepViewModel
 from mobile.viewmodels.steps.pick import Alert
+from mobile.views.claim import claim_bar
+from shared.types import CLAIMABLE
 
 Handler = Callable[[], Awaitable[Any]]
 
@@ -337,6 +340,8 @@ class StepPanel:
             padding=ft.Padding.only(left=12, right=12, top=14, bottom=8),
             content=ft.Column([self.top, self.body], spacing=8, expand=True),
         )
+        #: the "I'm picking this" bar's view model, when claims are offered (StepScreens)
+        self.claim: ClaimViewModel | None = None
         self._unsubscribe = vm.subscribe(self.render)
 
     def render(self, redraw: bool = True) -> None:
@@ -347,7 +352,9 @@ class StepPanel:
             self.body.controls = [ft.Text(vm.error or "Loading the order…", size=16, key="error")]
         else:
             self.top.controls = self.top_controls()
-            self.body.controls = self.body_controls()
+            claim = self.claim
+            bar = [claim_bar(claim)] if claim is not None and vm.order.status in CLAIMABLE else []
+            self.body.controls = [*bar, *self.body_controls()]
         if redraw:
             self.redraw()
 

@@ -9,6 +9,7 @@ import flet as ft
 from mobile.routes import OrderStep
 from mobile.theme import TOUCH
 from mobile.viewmodels.steps.pick import PickLine, PickViewModel
+from mobile.views.camera import camera_button, submit_to
 from mobile.views.steps.common import (
     ScanField,
     StepPanel,
@@ -32,6 +33,7 @@ class PickPanel(StepPanel):
         super().__init__(vm, redraw)
         self.on_next = on_next
         self.scan = ScanField(vm.scan_label, "Scan an item's barcode, or type its SKU", vm.scan)
+        self.scan.field.suffix_icon = camera_button(submit_to(self.scan.field))
         self.quantity = ft.TextField(
             label="Quantity",
             value="1",

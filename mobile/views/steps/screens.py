@@ -14,6 +14,7 @@ import flet as ft
 from mobile import routes
 from mobile.routes import OrderStep, Route
 from mobile.store import Store
+from mobile.viewmodels.claim import ClaimViewModel
 from mobile.viewmodels.steps import (
     DocumentOpener,
     PackViewModel,
@@ -42,16 +43,25 @@ class StepScreens:
         *,
         on_recorded: Callable[[], None] | None = None,
         subscribe: Callable[[Listener], Callable[[], None]] | None = None,
+        claim: ClaimViewModel | None = None,
     ) -> None:
         """``on_recorded``: the workspace's ``local_change``; ``subscribe``: its ``subscribe``."""
         self.store = store
         self.opener = opener
         self.navigate = navigate
+        self.claim = claim
+
+        def recorded() -> None:
+            if on_recorded is not None:
+                on_recorded()
+            if claim is not None:
+                claim.worked()  # the holder's claim is renewed while they work
+
         # Made while the page is current: Flet registers services with that page.
         feedback = FletFeedback()
-        self.pick = PickViewModel(store, feedback=feedback, on_recorded=on_recorded)
-        self.pack = PackViewModel(store, opener, feedback=feedback, on_recorded=on_recorded)
-        self.ship = ShipViewModel(store, opener, feedback=feedback, on_recorded=on_recorded)
+        self.pick = PickViewModel(store, feedback=feedback, on_recorded=recorded)
+        self.pack = PackViewModel(store, opener, feedback=feedback, on_recorded=recorded)
+        self.ship = ShipViewModel(store, opener, feedback=feedback, on_recorded=recorded)
         self.vms: dict[OrderStep, StepViewModel] = {
             OrderStep.PICK: self.pick,
             OrderStep.PACK: self.pack,
@@ -63,6 +73,13 @@ class StepScreens:
             OrderStep.SHIP: ShipPanel(self.ship, redraw, lambda: navigate(routes.ORDERS)),
         }
         self.order_id: str | None = None
+        self.step: OrderStep | None = None
+        # "I'm picking this" over every step of the open order (None: no claims here).
+        self._unsubscribe_claim: Callable[[], None] | None = None
+        if claim is not None:
+            for panel in self.panels.values():
+                panel.claim = claim
+            self._unsubscribe_claim = claim.subscribe(self._claim_changed)
         # Pulled changes (another device picked, the server issued the label) redraw the step.
         self._unsubscribe = subscribe(self.refresh) if subscribe is not None else None
 
@@ -70,12 +87,20 @@ class StepScreens:
         """The control of a step route, its order read from the store."""
         assert route.step is not None and route.order_id is not None
         self.order_id = route.order_id
+        self.step = route.step
         self.vms[route.step].load(route.order_id)
+        if self.claim is not None:
+            self.claim.load(route.order_id)
         return self.panels[route.step].root
 
     def title(self, step: OrderStep) -> str:
         """The step's title for an app bar (``Pick · SF10042``)."""
         return self.vms[step].title
+
+    def _claim_changed(self) -> None:
+        step = self.step
+        if step is not None and self.vms[step].order is not None:
+            self.panels[step].render()
 
     def refresh(self) -> None:
         """Read the shown order again (after a sync)."""
@@ -100,6 +125,10 @@ class StepScreens:
         """Stop listening to the store and the view models."""
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._unsubscribe_claim is not None:
+            self._unsubscribe_claim()
+        if self.claim is not None:
+            self.claim.dispose()
         for panel in self.panels.values():
             panel.dispose()
 

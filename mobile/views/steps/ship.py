@@ -8,6 +8,7 @@ import flet as ft
 
 from mobile.theme import TOUCH
 from mobile.viewmodels.steps.ship import ShipViewModel, carrier_name
+from mobile.views.camera import camera_button, submit_to
 from mobile.views.steps.common import (
     ScanField,
     StepPanel,
@@ -40,6 +41,7 @@ class ShipPanel(StepPanel):
             vm.scan,
             clear_on_scan=False,
         )
+        self.scan.field.suffix_icon = camera_button(submit_to(self.scan.field))
         # Typed without Enter: read when the field is left (e.g. tapping "Mark shipped").
         # Not per keystroke: a redraw while a scanner types sends an older value back.
         self.scan.field.on_blur = lambda e: vm.set_tracking(e.control.value or "")
