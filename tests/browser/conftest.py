@@ -156,6 +156,12 @@ def type_into(page: Page, label: str, text: str) -> None:
     # can arrive a moment before Flutter routes keys to the field: check what the field
     # holds and type again if the first keystrokes went nowhere.
     expect(box).to_be_focused()
+    type_checked(page, box, text)
+
+
+def type_checked(page: Page, box: Locator, text: str) -> None:
+    """Type into the focused (and empty) ``box`` until it holds ``text``: typed again when the
+    first keys went nowhere or some were dropped."""
     for _ in range(3):
         page.keyboard.type(text)
         try:

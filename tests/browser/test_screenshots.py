@@ -60,8 +60,13 @@ def work(server: ServerThread) -> dict[str, dict[str, Any]]:
 
 
 def brightness(png: bytes) -> float:
-    """The picture's mean brightness, 0 (black) to 255 (white)."""
-    return float(ImageStat.Stat(Image.open(io.BytesIO(png)).convert("L")).mean[0])
+    """The app bar's brightness (its top-left corner), 0 (black) to 255 (white).
+
+    The app bar takes the theme's surface colour on every screen; the picture's mean would
+    not do, as a big red wrong-item alert lifts a dark screen's mean above 100.
+    """
+    corner = Image.open(io.BytesIO(png)).convert("L").crop((0, 0, 8, 8))
+    return float(ImageStat.Stat(corner).mean[0])
 
 
 def save(png: bytes, path: Path) -> None:

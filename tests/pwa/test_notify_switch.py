@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import Locator, Page, expect
 
 from server.demo import DEMO_EMAIL, DEMO_PASSWORD
+from tests.browser.conftest import type_into
 from tests.pwa.conftest import APP_START_S, Visit, poll, wait_for_sign_in
 from tests.support import ServerThread
 
@@ -160,10 +161,8 @@ def test_the_switch_reaches_push_manager_through_the_bridge_and_sign_out_removes
         r"shipfloor-push:[0-9a-f-]{20,}", page.evaluate("() => window.shipfloorPushChannel")
     )
 
-    page.get_by_role("textbox", name="Email").click()
-    page.keyboard.type(DEMO_EMAIL)
-    page.get_by_role("textbox", name="Password").click()
-    page.keyboard.type(DEMO_PASSWORD)
+    type_into(page, "Email", DEMO_EMAIL)
+    type_into(page, "Password", DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
     try:
