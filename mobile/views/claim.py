@@ -39,18 +39,23 @@ def claim_bar(vm: ClaimViewModel) -> ft.Control:
                 "Take over", height=TOUCH, disabled=not vm.can_act, on_click=vm.ask_take_over
             )
         ]
+    # Flutter's Wrap cannot hold an expanded child (a grey error box in release builds):
+    # one row with the text taking the room left; the take-over question's two buttons
+    # get a row of their own.
+    inline = [] if vm.confirming else buttons
     rows: list[ft.Control] = [
         ft.Row(
             [
                 ft.Icon(icon, color=colour, size=22),
                 ft.Text(vm.text, size=15, expand=True, semantics_label=f"Claim: {vm.text}"),
-                *buttons,
+                *inline,
             ],
             spacing=8,
-            wrap=True,
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
         )
     ]
+    if vm.confirming:
+        rows.append(ft.Row(buttons, spacing=8, wrap=True, alignment=ft.MainAxisAlignment.END))
     if vm.message:
         rows.append(ft.Text(vm.message, size=14, color=ft.Colors.ERROR))
     return ft.Container(
