@@ -99,8 +99,10 @@ RUNTIME_EXCLUDE = re.compile(
 #: out of the precache
 UNUSED_FONTS = re.compile(r"^packages/(flutter_math_fork|cupertino_icons)/")
 
-#: files of the pure-Python packages the browser never reads: type stubs and markers
-PACKAGE_EXCLUDE = re.compile(r"(\.pyi|/py\.typed)$")
+#: files of the pure-Python packages the browser never reads: type stubs and markers, and
+#: the holiday names' translations (1,100 files to unpack at every start; the app asks
+#: `holidays` for dates only, and without a catalogue names stay in the country's language)
+PACKAGE_EXCLUDE = re.compile(r"(\.pyi$|/py\.typed$|^holidays/locale/)")
 
 #: the renderer variants Flutter's loader can pick, and the files each needs beyond the
 #: core; the service worker precaches only the one the browser actually used
