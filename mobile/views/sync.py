@@ -29,7 +29,10 @@ class SyncBar:
             padding=ft.Padding.symmetric(vertical=4),
             content=ft.Row([self.icon, self.text], spacing=8),
         )
+        # Expanded in the bar's row: the status text wraps (two lines at most) and "Sync
+        # now" keeps its whole width on a phone.
         self.semantics = ft.Semantics(
+            expand=True,
             button=True,
             container=True,
             exclude_semantics=True,
