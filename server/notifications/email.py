@@ -93,6 +93,9 @@ class Mailer:
         return MailResult("sent", 250, "")
 
     def _file(self, msg: EmailMessage) -> None:
-        self.maildir.parent.mkdir(parents=True, exist_ok=True)
-        box = mailbox.Maildir(self.maildir, create=True)
-        box.add(msg)
+        # The Maildir's folders made here with exist_ok: ``Maildir(create=True)`` checks,
+        # then mkdirs, and the dispatcher files several messages at once in threads (or two
+        # instances share the folder), so the first deliveries raced to FileExistsError.
+        for sub in ("tmp", "new", "cur"):
+            (self.maildir / sub).mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.maildir, create=False).add(msg)

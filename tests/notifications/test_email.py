@@ -110,3 +110,28 @@ def test_without_an_smtp_host_mail_lands_in_a_maildir(tmp_path: Path) -> None:
     (stored,) = list(mailbox.Maildir(tmp_path / "mail"))
     assert stored["Subject"] == "Hello" and stored["To"] == "someone@example.com"
     assert stored["Message-ID"] == msg["Message-ID"]
+
+
+def test_messages_filed_at_once_into_a_new_maildir_all_land(tmp_path: Path) -> None:
+    # The dispatcher files several messages concurrently (one thread each); the first ones
+    # create the Maildir and must not trip over each other doing it.
+    settings = dataclasses.replace(NotificationSettings(), smtp_host="")
+    rendered = Rendered("Hello", "plain words\n", "<p>html words</p>")
+
+    async def file_all(mailers: list[Mailer]) -> list[str]:
+        results = await asyncio.gather(
+            *(
+                m.send(
+                    build_message(rendered, ("Shop", "s@example.com"), "c@example.com", f"k{i}"),
+                    "c@example.com",
+                )
+                for i, m in enumerate(mailers)
+            )
+        )
+        return [r.outcome for r in results]
+
+    for attempt in range(5):
+        box = tmp_path / f"box{attempt}" / "mail"
+        outcomes = asyncio.run(file_all([Mailer(settings, box) for _ in range(16)]))
+        assert outcomes == ["sent"] * 16
+        assert len(mailbox.Maildir(box)) == 16
