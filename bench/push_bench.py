@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from bench.measure import machine
-from server.app import create_app
+from server.app import create_process_app
 from server.migrate import upgrade_sync
 from server.notifications.settings import NotificationSettings
 from tests.notifications.push_service import PushClient
@@ -170,7 +170,7 @@ def main() -> None:
                 delay_check_seconds=3600,
             )
             settings = test_settings(url, Path(tmp) / "data", notifications=notify)
-            server = ServerThread(create_app(settings), settings=settings).start()
+            server = ServerThread(create_process_app(settings), settings=settings).start()
             extra = [
                 start_dispatcher(url, Path(tmp) / f"d{i}", args.concurrency)
                 for i in range(args.dispatchers - 1)

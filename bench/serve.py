@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from server.app import create_app
+from server.app import create_process_app
 from server.settings import Settings
 
 
@@ -34,7 +34,7 @@ def main() -> None:
         serve_app=False,
     )
     uvicorn.run(
-        create_app(settings),
+        create_process_app(settings),
         host="127.0.0.1",
         port=args.port,
         log_level="warning",

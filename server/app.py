@@ -32,6 +32,7 @@ from server.errors import (
 )
 from server.headers import SecurityHeaders, before_send_hook
 from server.health import HealthController
+from server.heap import freeze_startup_heap
 from server.intake.controllers import IntakeController
 from server.inventory.controllers import InventoryController
 from server.metrics.controllers import MetricsController
@@ -160,17 +161,33 @@ def create_app(settings: Settings | None = None) -> Any:
     """The whole server: API plus, unless disabled, the Flet app served at ``/``."""
     settings = settings or Settings.from_env()
     api = create_api(settings)
-    if not settings.serve_app:
-        return api
-    from server.pwa import pwa_app
+    app: Any = api
+    if settings.serve_app:
+        from server.pwa import pwa_app
 
-    if (static := pwa_app()) is not None:  # SHIPFLOOR_APP=pwa: the offline PWA at /
-        return Dispatcher(api, SecurityHeaders(static, settings))
-    from server.webapp import create_web_app
+        if (static := pwa_app()) is not None:  # SHIPFLOOR_APP=pwa: the offline PWA at /
+            app = Dispatcher(api, SecurityHeaders(static, settings))
+        else:
+            from server.webapp import create_web_app
 
-    web, start, stop = create_web_app(settings)
-    # The hooks themselves (async, no parameters): a lambda returning their coroutine is
-    # never awaited by Litestar, and Flet's manager would never evict closed sessions.
-    api.on_startup.append(start)
-    api.on_shutdown.append(stop)
-    return Dispatcher(api, SecurityHeaders(web, settings))
+            web, start, stop = create_web_app(settings)
+            # The hooks themselves (async, no parameters): a lambda returning their
+            # coroutine is never awaited by Litestar, and Flet's manager would never evict
+            # closed sessions.
+            api.on_startup.append(start)
+            api.on_shutdown.append(stop)
+            app = Dispatcher(api, SecurityHeaders(web, settings))
+    return app
+
+
+def create_process_app(settings: Settings | None = None) -> Any:
+    """:func:`create_app` as a server process runs it (``server.cli run``, uvicorn's
+    factory): the same app, and the process's startup heap frozen once it has started.
+
+    Kept apart from ``create_app`` because freezing is process-wide: tests build many apps
+    in one process, and objects frozen with one of them would outlive it.
+    """
+    app = create_app(settings)
+    api: Litestar = app.api if isinstance(app, Dispatcher) else app
+    api.on_startup.append(freeze_startup_heap)  # last: after every other startup hook
+    return app

@@ -180,7 +180,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         cmd_seed_demo(settings, argparse.Namespace(orders=200))
     print(f"Shipfloor at http://{settings.host}:{settings.port}/  (API docs: /schema)", flush=True)
     uvicorn.run(
-        "server.app:create_app",
+        "server.app:create_process_app",
         factory=True,
         host=settings.host,
         port=settings.port,

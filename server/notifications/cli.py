@@ -12,9 +12,11 @@ from server.settings import Settings
 
 def cmd_dispatch(settings: Settings, args: argparse.Namespace) -> int:
     """Deliver the outbox from this process (the servers then run with NOTIFY_DISPATCHER=0)."""
+    from server.heap import freeze_startup_heap
     from server.notifications.dispatcher import run_standalone
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    freeze_startup_heap()  # the modules just imported: out of every full collection's way
     try:
         import uvloop  # uvicorn's loop when installed: the same loop the servers run on
     except ImportError:
