@@ -139,6 +139,23 @@ class Recorder:
             stats.server.append(float(timing.split("dur=", 1)[1].split(",", 1)[0]))
 
 
+class LoopLag:
+    """How late this process's event loop wakes a 10 ms timer: when it is late, every
+    client-side latency above includes that much of the generator's own queueing."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+
+    async def watch(self, measuring: asyncio.Event, stop: asyncio.Event) -> None:
+        """Sample until ``stop``; keep the samples taken while ``measuring`` is set."""
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            due = loop.time() + 0.010
+            await asyncio.sleep(0.010)
+            if measuring.is_set():
+                self.samples.append((loop.time() - due) * 1000)
+
+
 class RequestFailed(Exception):
     """A request answered with an error status (already counted)."""
 
@@ -321,15 +338,20 @@ class SimDevice:
         self.user_id = ""
         self.cursor = ""
         self.orders: dict[str, Order] = {}
+        # A connection of its own, as a phone has. One client shared by 200 devices cost
+        # the generator most of a core: httpcore scans every pooled connection on each
+        # request (``is_idle``), so its own latency grew with the number of devices.
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(30),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
 
     async def request(
         self, endpoint: str, method: str, path: str, phase: str | None = None, **kw: Any
     ) -> httpx.Response:
         """One timed request; :class:`RequestFailed` for an error status."""
         with self.run.rec.timing(endpoint, phase) as box:
-            box["response"] = response = await self.run.http.request(
-                method, self.run.url + path, **kw
-            )
+            box["response"] = response = await self.http.request(method, self.run.url + path, **kw)
         if response.status_code >= 400:
             raise RequestFailed(f"{endpoint}: {response.status_code} {response.text[:200]}")
         return response
@@ -512,7 +534,9 @@ async def drive(
 
         # Steady state: everyone works; measured after a warm-up.
         rec.phase = "warmup"
+        lag = LoopLag()
         tasks = [asyncio.create_task(d.work()) for d in devices]
+        tasks.append(asyncio.create_task(lag.watch(run.measuring, run.stop)))
         tasks.append(asyncio.create_task(intake(run, vendors, args.intake_rate, args.seed)))
         await asyncio.sleep(args.warmup)
         load_before = os.getloadavg()
@@ -522,8 +546,10 @@ async def drive(
         server_cpu_before = cpu_times(pids)
         db_cpu_before = cpu_times(backends)
         rec.phase = "steady"
+        run.measuring.set()
         measured_started = time.perf_counter()
         await asyncio.sleep(args.seconds)
+        run.measuring.clear()
         rec.phase = "drain"
         measured = time.perf_counter() - measured_started
         load_after = os.getloadavg()
@@ -533,6 +559,7 @@ async def drive(
         mutations = run.mutations - mutations_before
         run.stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(d.http.aclose() for d in devices))
 
     steady = {name: ep.summary(measured) for name, ep in sorted(rec.phases["steady"].items())}
     ramp_stats = {name: ep.summary(ramp_seconds) for name, ep in sorted(rec.phases["ramp"].items())}
@@ -553,6 +580,7 @@ async def drive(
         "ramp": ramp_stats,
         "loadavg_steady_start": [round(x, 2) for x in load_before],
         "loadavg_steady_end": [round(x, 2) for x in load_after],
+        "generator_loop_lag_ms": percentiles(lag.samples),
     }
 
 
@@ -638,7 +666,8 @@ def main() -> None:
         f"steady: {result['steady_total_rps']} req/s, {result['mutations_per_second']} "
         f"mutations/s, errors {result['steady_errors']}; server CPU "
         f"{result['server_cpu_share']} cores, {result['server_cpu_ms_per_request']} ms/request; "
-        f"loadavg {report['loadavg_at_start']} -> {result['loadavg_steady_end']}"
+        f"loadavg {report['loadavg_at_start']} -> {result['loadavg_steady_end']}; "
+        f"generator loop lag ms {result['generator_loop_lag_ms']}"
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = f"-{args.label}" if args.label else ""

@@ -19,6 +19,7 @@ from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from msgspec import Struct
 from sqlalchemy.exc import DBAPIError
@@ -110,6 +111,20 @@ def database_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Respon
             _body(HTTP_400_BAD_REQUEST, "text must not contain NUL (\\u0000) characters"),
             status_code=HTTP_400_BAD_REQUEST,
             media_type=MediaType.JSON,
+        )
+    if exc.connection_invalidated:
+        # The database dropped the connection (restarted, failed over, killed an idle
+        # backend). SQLAlchemy has already thrown the pool's connections away, so the same
+        # request made again gets a fresh one; the transaction was rolled back, nothing of
+        # it is stored. Devices retry a sync on their own; Retry-After says how soon.
+        request.logger.warning(
+            "database connection lost on %s %s", request.method, request.url.path
+        )
+        return Response(
+            _body(HTTP_503_SERVICE_UNAVAILABLE, "the database connection was lost; try again"),
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            media_type=MediaType.JSON,
+            headers={"Retry-After": "1"},
         )
     return internal_handler(request, exc)
 
