@@ -102,9 +102,6 @@ _TAKE_SEQ = (
     .values(change_seq=_vendors.c.change_seq + bindparam("n"))
     .returning(_vendors.c.change_seq)
 )
-_LOCK_VENDOR = (
-    select(_vendors.c.id).where(_vendors.c.id == bindparam("vendor_id")).with_for_update()
-)
 
 
 @dataclass
@@ -176,8 +173,15 @@ class SyncService:
         session, now = self.session, utcnow()
         # Lock the vendor's sequence before reading any order, so no other writer changes
         # them between our read and our write (SQLite: BEGIN IMMEDIATE holds the lock).
+        # PostgreSQL: the statement that locks also reserves a sequence value for each
+        # order the batch names (the most it can change), one round trip fewer than taking
+        # them at the end; values left unused are gaps, which the feed does not mind (a
+        # cursor only ever asks for "after").
+        reserved: int | None = None
         if session.get_bind().dialect.name != "sqlite":
-            await session.execute(_LOCK_VENDOR, {"vendor_id": self.vendor_id})
+            most = len({m.order_id for m in batch.mutations})
+            params = {"vendor_id": self.vendor_id, "n": most}
+            reserved = int((await session.execute(_TAKE_SEQ, params)).scalar_one()) - most
         answered = await self._recorded(batch.device_id, [m.mutation_id for m in batch.mutations])
         fresh = [m for m in batch.mutations if m.mutation_id not in answered]
         staged = _Batch(
@@ -194,7 +198,7 @@ class SyncService:
         with session.no_autoflush:
             results = [await self._one(staged, m, now) for m in batch.mutations]
             await self._settle(staged, now)
-        versions = await self._store(staged.touched, now)
+        versions = await self._store(staged.touched, now, reserved)
         for _, result, order_id in staged.records:
             result.version = versions.get(order_id, 0)
         await self._insert(OrderEvent, staged.timeline)
@@ -343,13 +347,22 @@ class SyncService:
         rows = await self.session.execute(_NOTE_OWNERS[self._dialect], params)
         return {r.id: (r.vendor_id, r.order_id) for r in rows}
 
-    async def _store(self, touched: dict[str, _Touched], now: datetime) -> dict[str, int]:
-        """Write each changed order once under a new sequence value; tell notifications."""
+    async def _store(
+        self, touched: dict[str, _Touched], now: datetime, reserved: int | None
+    ) -> dict[str, int]:
+        """Write each changed order once under a new sequence value; tell notifications.
+
+        ``reserved``: the value before those the batch reserved up front (PostgreSQL), or
+        None to take them now.
+        """
         if not touched:
             return {}
-        params = {"vendor_id": self.vendor_id, "n": len(touched)}
-        result = await self.session.execute(_TAKE_SEQ, params)
-        seq = int(result.scalar_one()) - len(touched)
+        if reserved is None:
+            params = {"vendor_id": self.vendor_id, "n": len(touched)}
+            result = await self.session.execute(_TAKE_SEQ, params)
+            seq = int(result.scalar_one()) - len(touched)
+        else:
+            seq = reserved
         versions: dict[str, int] = {}
         written: list[tuple[Order, Order]] = []
         changes: list[tuple[Order, Order, list[Event]]] = []
@@ -447,7 +460,16 @@ class SyncService:
     # ------------------------------------------------------------------ pull
 
     async def pull(self, cursor: str, limit: int) -> PullPage:
-        """Up to ``limit`` changed orders after the cursor, with their notes and conflicts."""
+        """Up to ``limit`` changed orders after the cursor, with their notes and conflicts.
+
+        On PostgreSQL the reads run outside a transaction (autocommit): under READ
+        COMMITTED each statement takes its own snapshot anyway, so BEGIN and the closing
+        ROLLBACK were two round trips that bought nothing (the cursor's rules make a page
+        safe without one snapshot: ``cursor.py``). SQLite keeps its transaction, whose one
+        snapshot covers the page's reads. The pool resets the isolation level on return.
+        """
+        if self._dialect == "postgresql":
+            await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         return await Feed(self.session, self.vendor_id).page(cursor, limit)
 
 
