@@ -1,8 +1,7 @@
 """Pull: pages of changed orders after a cursor, for one vendor's devices.
 
 The cursor and why no change is missed between its phases: ``cursor.py``. Each page is a
-few index range reads, then its notes and open conflicts with one ``IN`` query each (on
-PostgreSQL ``= ANY`` of one array, so one prepared statement whatever the page's size); the
+few index range reads, then its notes and open conflicts with one ``IN`` query each; the
 stored order documents are handed on as they are (the controller picks the format).
 """
 
@@ -17,7 +16,6 @@ from sqlalchemy import Row, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import Vendor
-from server.db import in_values
 from server.errors import BadRequest
 from server.ids import utcnow
 from server.orders.models import OrderNote, OrderRow
@@ -62,7 +60,6 @@ class Feed:
     def __init__(self, session: AsyncSession, vendor_id: str) -> None:
         self.session = session
         self.vendor_id = vendor_id
-        self._dialect = session.get_bind().dialect.name
 
     async def page(self, cursor_text: str, limit: int) -> PullPage:
         """Up to ``limit`` changed orders after the cursor, with their notes and conflicts."""
@@ -128,8 +125,7 @@ class Feed:
         found = {
             r.id: r
             for r in await self.session.execute(
-                self._docs().where(in_values(OrderRow.id, "ids", self._dialect)),
-                {"ids": [k[1] for k in keys]},
+                self._docs().where(OrderRow.id.in_([k[1] for k in keys]))
             )
         }
         rows = [found[k[1]] for k in keys if k[1] in found]
@@ -180,11 +176,7 @@ class Feed:
                     OrderNote.author_name,
                     OrderNote.created_at,
                     OrderNote.due_at,
-                ).where(
-                    OrderNote.vendor_id == self.vendor_id,
-                    in_values(OrderNote.order_id, "ids", self._dialect),
-                ),
-                {"ids": ids},
+                ).where(OrderNote.vendor_id == self.vendor_id, OrderNote.order_id.in_(ids))
             )
             for r in rows:
                 notes[r.order_id].append(
@@ -210,11 +202,10 @@ class Feed:
                 select(OrderConflict)
                 .where(
                     OrderConflict.vendor_id == self.vendor_id,
-                    in_values(OrderConflict.order_id, "ids", self._dialect),
+                    OrderConflict.order_id.in_(ids),
                     OrderConflict.resolved_at.is_(None),
                 )
-                .order_by(OrderConflict.at, OrderConflict.id),
-                {"ids": ids},
+                .order_by(OrderConflict.at, OrderConflict.id)
             )
             for r in rows:
                 conflicts[r.order_id].append(record_of(r))

@@ -1,6 +1,6 @@
-"""On PostgreSQL a pull reads outside a transaction; the connection it used must come back
-to the pool in ordinary transactional mode, or the next push would run its lock and its
-writes statement by statement, each committed on its own."""
+"""On PostgreSQL a caught-up device's pull reads outside a transaction; the connection it
+used must come back to the pool in ordinary transactional mode, or the next push would run
+its lock and its writes statement by statement, each committed on its own."""
 
 from __future__ import annotations
 
@@ -31,8 +31,16 @@ def test_a_pull_leaves_its_pooled_connection_transactional(tmp_path: Path) -> No
             actor = Actor(user_id="u", vendor_id=shop.vendor_id, role="owner", name="U")
             try:
                 async with factory() as session:
-                    service = SyncService(session, actor)
-                    page = await service.pull("", 10)  # a new vendor: nothing to send
+                    first = await SyncService(session, actor).pull("", 10)  # a first sync
+                    assert first.orders == [] and first.has_more is False
+                    in_transaction = session.in_transaction() and (
+                        (await session.execute(_XACT)).scalar_one()
+                        == (await session.execute(_XACT)).scalar_one()
+                    )
+                    assert in_transaction  # first-sync pages keep their transaction
+                async with factory() as session:
+                    # Caught up: the cursor is in the live phase.
+                    page = await SyncService(session, actor).pull(first.cursor, 10)
                     pulled_outside = not session.in_transaction() or (
                         (await session.execute(_XACT)).scalar_one()
                         != (await session.execute(_XACT)).scalar_one()
