@@ -47,6 +47,7 @@ from server.outofstock.controllers import OutOfStockController
 from server.payouts.controllers import PayoutController
 from server.settings import Settings
 from server.sync.controllers import SyncController
+from server.sync.openapi import document_sync_bodies
 from server.tracking.controllers import TrackingController
 from shared.lifecycle import StepRefused
 
@@ -133,6 +134,7 @@ def create_api(settings: Settings) -> Litestar:
         debug=settings.debug,
     )
     document_errors(app, PUBLIC_PATHS, owner_only)
+    document_sync_bodies(app)  # after: it fills in what the route table cannot say
     return app
 
 
