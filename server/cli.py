@@ -169,6 +169,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate (unless ``--no-migrate``), optionally seed the demo, then serve API and app."""
     import uvicorn
 
+    from server.logs import uvicorn_log_config
+
     if args.workers > 1 and not settings.database_url.startswith("postgresql"):
         # Live events travel between the processes of one database only through
         # PostgreSQL (LISTEN/NOTIFY); with SQLite they stay in one process.
@@ -186,6 +188,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.port,
         workers=args.workers,
         log_level=args.log_level,
+        log_config=uvicorn_log_config(),  # access log lines without ?sig= values
         access_log=args.access_log,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,

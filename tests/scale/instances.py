@@ -25,7 +25,12 @@ class ServerProcess:
     """``shipfloor run`` in its own process on 127.0.0.1, stoppable and restartable."""
 
     def __init__(
-        self, name: str, database_url: str, data_dir: Path, env: dict[str, str] | None = None
+        self,
+        name: str,
+        database_url: str,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        access_log: bool = False,
     ) -> None:
         self.name = name
         self.database_url = database_url
@@ -34,6 +39,7 @@ class ServerProcess:
         self.extra_env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir / f"{name}.log"
+        self.access_log = access_log
 
     @property
     def url(self) -> str:
@@ -58,7 +64,13 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "run", "--no-access-log"],
+                [
+                    sys.executable,
+                    "-m",
+                    "server.cli",
+                    "run",
+                    *([] if self.access_log else ["--no-access-log"]),
+                ],
                 env=self.env(),
                 cwd=ROOT,
                 stdout=log,
