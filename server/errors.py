@@ -96,6 +96,10 @@ def undecodable_handler(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> R
     )
 
 
+#: the largest ``offset`` a paged list takes: beyond a 64-bit integer the databases fail
+#: (SQLite's driver raises OverflowError, PostgreSQL a bigint error), and no list is that long
+MAX_OFFSET = 1_000_000_000
+
 #: SQLSTATEs of text PostgreSQL cannot store (a NUL character, or not UTF-8)
 _UNSTORABLE_TEXT = {"22021", "22P05"}
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from mobile.api import (
     ApiClient,
     ApiError,
@@ -12,6 +15,8 @@ from mobile.api import (
 )
 from mobile.session import Session, SessionKeeper
 from mobile.viewmodels.base import Observable
+
+log = logging.getLogger(__name__)
 
 
 class SignInViewModel(Observable):
@@ -28,6 +33,8 @@ class SignInViewModel(Observable):
         self.error: str | None = None
         self.busy = False
         self.session: Session | None = None
+        #: the background check of a session resumed from what the device remembers
+        self.refreshing: asyncio.Task[None] | None = None
         #: goes up whenever the view model itself changes the form's fields (not typing)
         self.form_revision = 0
 
@@ -40,6 +47,18 @@ class SignInViewModel(Observable):
         if tokens is None or not self.server:
             self.changed()
             return None
+        account = await self.keeper.account()
+        if account is not None:
+            # Known on this device: open the device store at once, whatever the network
+            # does. Asking the server first held every start for as long as a slow or
+            # silent Wi-Fi takes to time out (the API's 15 s). The account is checked in
+            # the background; a session the server has ended shows on the first sync
+            # (``sign_in_required``) and the shell sends the person to sign in.
+            api = await self.keeper.client(self.server, tokens)
+            self.session = Session(api, account.user, account.vendor)
+            self.refreshing = asyncio.ensure_future(self._refresh_account(self.session))
+            self.changed()
+            return self.session
         self.busy = True
         self.changed()
         api = await self.keeper.client(self.server, tokens)
@@ -50,15 +69,10 @@ class SignInViewModel(Observable):
             self.error = "Your session has ended: please sign in again."
             return None
         except ServerUnreachable as exc:
-            # Offline (or the server is down): work on with the device store, as the person
-            # last signed in; the sync client checks the tokens once the server answers.
-            account = await self.keeper.account()
-            if account is None:  # signed in before accounts were remembered
-                await api.aclose()
-                self.error = f"Could not resume your session: {_sentence(exc)}"
-                return None
-            self.session = Session(api, account.user, account.vendor)
-            return self.session
+            # Signed in before accounts were remembered, and the server out of reach.
+            await api.aclose()
+            self.error = f"Could not resume your session: {_sentence(exc)}"
+            return None
         except ApiError as exc:
             # Keep the tokens: a server that fails now may be back in a minute.
             await api.aclose()
@@ -70,6 +84,18 @@ class SignInViewModel(Observable):
         await self.keeper.remember_account(me.user, me.vendor)
         self.session = Session(api, me.user, me.vendor)
         return self.session
+
+    async def _refresh_account(self, session: Session) -> None:
+        """The resumed session's user and vendor as the server has them now (a name may
+        have changed); remembered for the next start. Never fails the session itself."""
+        try:
+            me = await session.api.me()
+        except Exception as exc:  # offline, ended (the sync shows it), or closed meanwhile
+            log.debug("account not refreshed: %s", exc)
+            return
+        if self.session is session:
+            await self.keeper.remember_account(me.user, me.vendor)
+            session.user, session.vendor = me.user, me.vendor
 
     def problems(self) -> str | None:
         """What the form still lacks, before asking the server."""
@@ -119,6 +145,9 @@ class SignInViewModel(Observable):
 
     async def sign_out(self) -> None:
         """Forget the session's tokens on this device (address and email stay filled in)."""
+        if self.refreshing is not None:
+            self.refreshing.cancel()
+            self.refreshing = None
         if self.session is not None:
             await self.session.sign_out()  # its hooks first (push), then the tokens
             await self.session.api.aclose()

@@ -23,15 +23,26 @@ from server.documents.schemas import (
 )
 from server.errors import Conflict
 
-# Each id bounded: 500 of them stay well under the HTTP server's 64 KiB request line.
+#: what an order id is made of (the server's ids are UUIDs): in a URL each character stays
+#: one byte, so 500 ids stay well under the HTTP server's 64 KiB request line (a page of
+#: 64-character ids of other scripts, percent-encoded, went over it and was refused by
+#: the HTTP server itself, in plain text)
+ORDER_ID_PATTERN = "^[A-Za-z0-9_.:-]+$"
 OrderIdList = Annotated[
-    list[Annotated[str, Meta(min_length=1, max_length=64)]],
+    list[Annotated[str, Meta(min_length=1, max_length=64, pattern=ORDER_ID_PATTERN)]],
     QueryParameter(
         name="order_id",
         min_items=1,
         max_items=500,
         description="Repeat for each order",
-        schema_extra={"items": {"type": "string", "minLength": 1, "maxLength": 64}},
+        schema_extra={
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "pattern": ORDER_ID_PATTERN,
+            }
+        },
     ),
 ]
 

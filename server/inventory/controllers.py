@@ -8,6 +8,7 @@ from litestar import Controller, get, post, put
 from litestar.params import JSONBody, Parameter, PathParameter
 
 from server.deps import CurrentActor, DbSession
+from server.errors import MAX_OFFSET
 from server.inventory import service
 from server.inventory.schemas import Adjustment, ItemIn
 from shared.types import InventoryItem
@@ -28,7 +29,7 @@ class InventoryController(Controller):
         actor: CurrentActor,
         q: Annotated[str | None, Parameter(max_length=100)] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[InventoryItem]:
         """Alphabetical by SKU."""
         return await service.list_items(db_session, actor.vendor_id, q, limit, offset)

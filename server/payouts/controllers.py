@@ -11,6 +11,7 @@ from litestar.response import Stream
 
 from server.accounts.security import owner_only
 from server.deps import CurrentActor, DbSession
+from server.errors import MAX_OFFSET
 from server.payouts import service
 from server.payouts.service import PayoutOut
 
@@ -28,7 +29,7 @@ class PayoutController(Controller):
         db_session: DbSession,
         actor: CurrentActor,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[PayoutOut]:
         """Order total less the marketplace fee, in minor units."""
         return await service.list_payouts(db_session, actor.vendor_id, limit, offset)

@@ -109,6 +109,65 @@ async def test_a_restart_with_the_server_out_of_reach_resumes_the_remembered_ses
     await resumed.api.aclose()
 
 
+async def test_a_restart_does_not_wait_for_a_server_that_never_answers(
+    api: ServerThread, tenant: Tenant
+) -> None:
+    # Bad Wi-Fi: the connection opens, then nothing comes back. The list must not wait
+    # for the API's timeout; the account is checked in the background meanwhile.
+    prefs = MemoryPreferences()
+    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
+    vm.email, vm.password = tenant.owner_email, tenant.password
+    session = await vm.sign_in()
+    assert session is not None
+    await session.api.aclose()
+
+    asked = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()  # the request arrives...
+        asked.set()
+        await asyncio.sleep(3600)  # ...and is never answered
+
+    silent_server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = silent_server.sockets[0].getsockname()[1]
+    prefs.values[SERVER_KEY] = f"http://127.0.0.1:{port}"
+    try:
+        restarted = SignInViewModel(SessionKeeper(prefs))
+        resumed = await restarted.restore()
+        assert resumed is not None and restarted.error is None
+        assert resumed.user.email == tenant.owner_email
+        await asyncio.wait_for(asked.wait(), 10)  # the background check did ask...
+        assert restarted.refreshing is not None and not restarted.refreshing.done()
+        await restarted.sign_out()  # ...and signing out stops waiting for it
+        assert restarted.refreshing is None
+    finally:
+        silent_server.close()
+
+
+async def test_a_resumed_session_refreshes_the_remembered_account(
+    api: ServerThread, tenant: Tenant
+) -> None:
+    prefs = MemoryPreferences()
+    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
+    vm.email, vm.password = tenant.owner_email, tenant.password
+    session = await vm.sign_in()
+    assert session is not None
+    await session.api.aclose()
+    # What an older start remembered: the vendor had another name then.
+    stale = msgspec.json.decode(prefs.values[ACCOUNT_KEY])
+    stale["vendor"]["name"] = "Old Name Ltd"
+    prefs.values[ACCOUNT_KEY] = msgspec.json.encode(stale).decode()
+
+    restarted = SignInViewModel(SessionKeeper(prefs))
+    resumed = await restarted.restore()
+    assert resumed is not None and resumed.vendor.name == "Old Name Ltd"  # at once
+    assert restarted.refreshing is not None
+    await restarted.refreshing
+    assert resumed.vendor.name != "Old Name Ltd"  # as the server has it
+    assert "Old Name Ltd" not in prefs.values[ACCOUNT_KEY]
+    await resumed.api.aclose()
+
+
 async def test_a_restart_out_of_reach_without_a_remembered_account_says_so(
     api: ServerThread, tenant: Tenant
 ) -> None:
@@ -200,8 +259,11 @@ async def test_two_tabs_sharing_storage_do_not_sign_each_other_out(
     vm.email, vm.password = tenant.owner_email, tenant.password
     first = await vm.sign_in()
     assert first is not None
-    second = await SignInViewModel(keeper).restore()
+    restored = SignInViewModel(keeper)
+    second = await restored.restore()
     assert second is not None
+    assert restored.refreshing is not None
+    await restored.refreshing  # its account check, before the tokens are made to expire
     for tab in (first, second):
         expire_access(tab.tokens)
     await first.api.me()  # the first tab renews the session...

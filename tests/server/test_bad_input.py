@@ -236,3 +236,20 @@ def test_a_nul_character_is_never_a_server_error(
         assert r.status_code == 400, r.text
         assert "NUL" in r.json()["detail"]
         assert written(database_url, ctx) == before
+
+
+@pytest.mark.parametrize("path", ["/api/inventory", "/api/payouts"])
+def test_an_offset_beyond_any_list_is_a_400_not_a_database_overflow(ctx: Ctx, path: str) -> None:
+    # 2**64 and more: SQLite's driver and PostgreSQL's bigint both overflowed into a 500.
+    with ctx.tenant.client() as c:
+        r = c.get(path, params={"offset": "21155212890375598080"})
+        assert r.status_code == 400, r.text
+        assert "offset" in r.text
+        assert c.get(path, params={"offset": "1000000000"}).status_code == 200
+
+
+def test_document_links_take_order_ids_as_the_server_makes_them(ctx: Ctx) -> None:
+    with ctx.tenant.client() as c:
+        r = c.get("/api/documents/packing-slips.pdf", params={"order_id": "Ω" * 64})
+    assert r.status_code == 400, r.text
+    assert "order_id" in r.text
