@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.util.concurrency import await_only
 
 NAMING = {
@@ -334,9 +334,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, 
     await session.run_sync(run)
 
 
-def in_values(
-    column: ColumnElement[Any] | QueryableAttribute[Any], name: str, dialect: str
-) -> ColumnElement[bool]:
+def in_values(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
     """``column IN (:name…)``, the list given as parameter ``name``.
 
     On PostgreSQL ``= ANY(:name)`` with the list as one array: one prepared statement

@@ -38,9 +38,7 @@ from server.orders import effects
 from server.orders.models import OrderEvent, OrderNote, OrderRow
 from server.orders.service import stock_refusal
 from server.orders.store import Origin, decode_order, next_seq, store, store_many, timeline_rows
-from server.sync import cursor as cursors
 from server.sync.conflicts import record_of
-from server.sync.cursor import Phase
 from server.sync.models import OrderConflict, SyncMutation
 from server.sync.pull import Feed, PullPage
 from shared import commands as c
@@ -462,24 +460,7 @@ class SyncService:
     # ------------------------------------------------------------------ pull
 
     async def pull(self, cursor: str, limit: int) -> PullPage:
-        """Up to ``limit`` changed orders after the cursor, with their notes and conflicts.
-
-        On PostgreSQL a device that is caught up (its cursor in the live phase) is answered
-        outside a transaction (autocommit): under READ COMMITTED each statement takes its
-        own snapshot anyway, so BEGIN and the closing ROLLBACK were two of its ~5 round
-        trips and bought nothing (the sequence lock keeps "after the cursor" complete:
-        ``cursor.py``). Measured at 200 devices: p99 push/pull 735/374 ms in a transaction,
-        229/121 ms without (docs/benchmarks.md). First-sync pages (open work, history)
-        keep the transaction: with 1,000 orders a page they were ~20 ms slower in
-        autocommit. SQLite always keeps its transaction, whose one snapshot covers the
-        page. The pool resets the isolation level when the connection comes back.
-        """
-        if (
-            self._dialect == "postgresql"
-            and cursor
-            and cursors.decode(cursor, self.vendor_id).phase is Phase.LIVE
-        ):
-            await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        """Up to ``limit`` changed orders after the cursor, with their notes and conflicts."""
         return await Feed(self.session, self.vendor_id).page(cursor, limit)
 
 
