@@ -27,6 +27,18 @@ from tests.app.conftest import WorkspaceFactory, page_url
 from tests.support import ServerThread, Tenant, free_port, intake_order
 
 
+async def signed_in_earlier(api: ServerThread, tenant: Tenant) -> tuple[MemoryPreferences, Session]:
+    """The owner signed in on this device in an earlier run of the app: what it remembered,
+    and that session (its client closed, as the app's end closes it)."""
+    prefs = MemoryPreferences()
+    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
+    vm.email, vm.password = tenant.owner_email, tenant.password
+    session = await vm.sign_in()
+    assert session is not None
+    await session.api.aclose()
+    return prefs, session
+
+
 async def test_sign_in_defaults_to_the_server_the_app_was_served_from(api: ServerThread) -> None:
     vm = SignInViewModel(SessionKeeper(MemoryPreferences()), page_url=page_url(api))
     await vm.restore()
@@ -91,12 +103,7 @@ async def test_a_restart_with_the_server_out_of_reach_resumes_the_remembered_ses
 ) -> None:
     # The offline PWA starts from cache with no network: the person works on with the
     # device store instead of being sent to a sign-in the server cannot answer.
-    prefs = MemoryPreferences()
-    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
-    vm.email, vm.password = tenant.owner_email, tenant.password
-    session = await vm.sign_in()
-    assert session is not None
-    await session.api.aclose()
+    prefs, session = await signed_in_earlier(api, tenant)
     prefs.values[SERVER_KEY] = f"http://127.0.0.1:{free_port()}"  # nobody answers there
 
     offline = SignInViewModel(SessionKeeper(prefs))
@@ -114,12 +121,7 @@ async def test_a_restart_does_not_wait_for_a_server_that_never_answers(
 ) -> None:
     # Bad Wi-Fi: the connection opens, then nothing comes back. The list must not wait
     # for the API's timeout; the account is checked in the background meanwhile.
-    prefs = MemoryPreferences()
-    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
-    vm.email, vm.password = tenant.owner_email, tenant.password
-    session = await vm.sign_in()
-    assert session is not None
-    await session.api.aclose()
+    prefs, _session = await signed_in_earlier(api, tenant)
 
     asked = asyncio.Event()
 
@@ -147,12 +149,7 @@ async def test_a_restart_does_not_wait_for_a_server_that_never_answers(
 async def test_a_resumed_session_refreshes_the_remembered_account(
     api: ServerThread, tenant: Tenant
 ) -> None:
-    prefs = MemoryPreferences()
-    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
-    vm.email, vm.password = tenant.owner_email, tenant.password
-    session = await vm.sign_in()
-    assert session is not None
-    await session.api.aclose()
+    prefs, _session = await signed_in_earlier(api, tenant)
     # What an older start remembered: the vendor had another name then.
     stale = msgspec.json.decode(prefs.values[ACCOUNT_KEY])
     stale["vendor"]["name"] = "Old Name Ltd"
@@ -171,12 +168,7 @@ async def test_a_resumed_session_refreshes_the_remembered_account(
 async def test_a_restart_out_of_reach_without_a_remembered_account_says_so(
     api: ServerThread, tenant: Tenant
 ) -> None:
-    prefs = MemoryPreferences()
-    vm = SignInViewModel(SessionKeeper(prefs), page_url=page_url(api))
-    vm.email, vm.password = tenant.owner_email, tenant.password
-    session = await vm.sign_in()
-    assert session is not None
-    await session.api.aclose()
+    prefs, _session = await signed_in_earlier(api, tenant)
     del prefs.values[ACCOUNT_KEY]  # as a sign-in of an older version left it
     prefs.values[SERVER_KEY] = f"http://127.0.0.1:{free_port()}"
 
