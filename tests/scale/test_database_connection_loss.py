@@ -7,17 +7,15 @@ request), so this is what a lost connection looks like from outside.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from server.app import create_app
 from server.migrate import upgrade_sync
-from tests.support import PG_ADMIN_DSN, ServerThread, Tenant, fresh_database, make_tenant
+from tests.support import ServerThread, Tenant, db_value, fresh_database, make_tenant
 from tests.support import test_settings as server_settings
 from tests.sync.calls import mutation, new_order, order_of
 
@@ -34,35 +32,26 @@ def pg_server(tmp_path: Path) -> Iterator[tuple[ServerThread, Tenant, str]]:
         )
         server = ServerThread(create_app(settings), settings=settings).start()
         try:
-            yield server, make_tenant(server.url, url, settings=settings), url.rsplit("/", 1)[1]
+            yield server, make_tenant(server.url, url, settings=settings), url
         finally:
             server.stop()
 
 
-def _drop_connections(database: str) -> int:
-    async def run() -> int:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
-        try:
-            rows = await conn.fetch(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND pid <> pg_backend_pid()",
-                database,
-            )
-            return len(rows)
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
+#: ends every other connection to the database this statement runs in: the server's pool
+DROP_OTHERS = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
 
 
 def test_a_push_on_a_dropped_connection_is_refused_whole_and_retried_once(
     pg_server: tuple[ServerThread, Tenant, str],
 ) -> None:
-    _, tenant, database = pg_server
+    _, tenant, database_url = pg_server
     order_id = new_order(tenant)
     with tenant.client("staff") as client:
         assert order_of(client, order_id)["order"]["status"] == "new"  # the pool is warm
-        assert _drop_connections(database) >= 1
+        assert db_value(database_url, DROP_OTHERS) >= 1
 
         batch = {"device_id": "dev-a", "mutations": [mutation(order_id, "start_processing")]}
         lost = client.post("/api/sync/push", json=batch)
