@@ -15,8 +15,9 @@ semantics DOM (what a person can tap):
 - **offline reload**: the server process stopped, everything from the cache and the store
   in IndexedDB.
 
-Also the bytes in Cache Storage (what the service worker precached plus the renderer
-kept). Prints a table and writes JSON to ``bench/results/pwa-<time>.json``.
+Also the bytes in Cache Storage: what the service worker precached plus the renderer it
+kept, and apart from that the Python worker's compiled-code cache (``mobile/code_cache.py``).
+Prints a table and writes JSON to ``bench/results/pwa-<time>.json``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from bench.measure import machine
 from pwa import build as pwa_build
+from pwa import code_cache
 from server.demo import DEMO_EMAIL, DEMO_PASSWORD
 from tests.pwa.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.support import free_port
@@ -131,21 +133,23 @@ def _type(page: Page, label: str, text: str) -> None:
     raise SystemExit(f"could not type into {label}")
 
 
-def _cache_bytes(page: Page) -> int:
-    total: int = page.evaluate(
+def _cache_bytes(page: Page) -> dict[str, int]:
+    """Bytes in each Cache Storage cache of the origin."""
+    sizes: dict[str, int] = page.evaluate(
         """async () => {
-            let total = 0;
+            const sizes = {};
             for (const name of await caches.keys()) {
                 const cache = await caches.open(name);
+                sizes[name] = 0;
                 for (const request of await cache.keys()) {
                     const response = await cache.match(request);
-                    total += (await response.arrayBuffer()).byteLength;
+                    sizes[name] += (await response.arrayBuffer()).byteLength;
                 }
             }
-            return total;
+            return sizes;
         }"""
     )
-    return total
+    return sizes
 
 
 def _reloads(page: Page, repeat: int) -> list[float]:
@@ -209,7 +213,9 @@ def run(site: Path, repeat: int) -> dict[str, Any]:
         "offline_reload_s": [round(x, 2) for x in offline],
         "online_reload_median_s": round(statistics.median(online), 2),
         "offline_reload_median_s": round(statistics.median(offline), 2),
-        "cache_storage_bytes": cached,
+        "cache_storage_bytes": sum(cached.values()),
+        "precache_bytes": sum(n for name, n in cached.items() if name != code_cache.CACHE_NAME),
+        "code_cache_bytes": cached.get(code_cache.CACHE_NAME, 0),
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
 

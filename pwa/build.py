@@ -5,10 +5,12 @@ What comes out, all static, all served by the server at ``/`` (see ``server/pwa.
 - ``index.html``, ``sw.js``, ``manifest.webmanifest``, ``icons/``, ``build.json``: fixed
   names, revalidated on every load (``no-cache``);
 - ``r/<hash>/``: the runtime from the installed flet-web (Flutter client, renderers,
-  Pyodide), named by the hash of its content, so it is cached for good (``immutable``);
+  Pyodide; its Python worker given the compiled-code cache of ``pwa/code_cache.py``),
+  named by the hash of its content, so it is cached for good (``immutable``);
 - ``app-<hash>.tar.gz``: the app's Python (``mobile/``, ``shared/``, an entry ``main.py``)
-  and every package it imports in ``__pypackages__/``: pure-Python ones copied from this
-  virtual environment, compiled ones (msgspec, msgpack) as Pyodide wheels from PyPI.
+  and every package it imports: pure-Python ones copied from this virtual environment into
+  ``site-packages.zip`` (imported from the zip), compiled ones (msgspec, msgpack) from
+  Pyodide wheels from PyPI into ``__pypackages__/``.
 
 Nothing is fetched from a CDN, at build time or at run time. The only network access is
 ``pip download`` of the pinned Pyodide wheels, once: they are kept in ``build/pwa-wheels/``.
@@ -40,7 +42,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pwa import icons
+from pwa import code_cache, icons
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -153,6 +155,42 @@ CORE_ROOT = (
 
 #: a fixed time for every archive member (2020-01-01), so the archive never changes by itself
 FIXED_MTIME = 1577836800
+FIXED_DATE = (2020, 1, 1, 0, 0, 0)
+
+#: the pure-Python packages, in one zip on ``sys.path`` (``zipimport``): writing their
+#: 1,400 files into Pyodide's file system was most of the package's 0.45 s unpacking; the
+#: compiled ones stay files in ``__pypackages__/`` (a shared library is loaded from a file)
+PURE_ZIP = "site-packages.zip"
+
+#: Python put into the worker's boot script (a JS template string: no backslashes, no
+#: ``${``) right before it runs the app: the pure-Python packages' zip on ``sys.path``
+BOOT_PYTHON = f"""
+        sys.path.insert(1, os.path.abspath("{PURE_ZIP}"))
+"""
+
+#: JavaScript put at the top of the worker: Pyodide's ``fsInit`` hook, which runs before
+#: Python starts. It copies the compiled-code cache of an earlier start from Cache Storage
+#: into the file system and writes the module that installs it as Python starts
+#: (``pwa/code_cache.py``, through ``sitecustomize``).
+FS_INIT_JS = """// Shipfloor (pwa/build.py): the compiled-code cache, before Python starts.
+const SHIPFLOOR_CODE_CACHE = __SETTINGS__;
+async function shipfloorFsInit(FS, { sitePackages }) {
+    const settings = SHIPFLOOR_CODE_CACHE;
+    const url = settings.prefix + String(self.appPackageUrl).split("/").pop();
+    try {
+        const hit = await (await caches.open(settings.cache)).match(url);
+        if (hit) FS.writeFile(settings.blob, new Uint8Array(await hit.arrayBuffer()));
+    } catch (error) {
+        console.warn("code cache: not read (" + error + ")");
+    }
+    FS.mkdirTree(sitePackages);
+    FS.writeFile(sitePackages + "/" + settings.module + ".py", settings.source);
+    FS.writeFile(
+        sitePackages + "/sitecustomize.py",
+        "import " + settings.module + "\\n" + settings.module + ".boot(" + JSON.stringify(url) + ")\\n"
+    );
+}
+"""
 
 
 def _sha(data: bytes) -> str:
@@ -354,6 +392,7 @@ def build_runtime() -> Tree:
     if count != 1:
         raise SystemExit("pwa: flutter_bootstrap.js changed shape: serviceWorkerSettings not found")
     tree.files["flutter_bootstrap.js"] = patched.encode()
+    tree.files["python-worker.js"] = python_worker(tree.files["python-worker.js"].decode())
     # Roboto, Flutter's default font, from the bundle rather than the fallback-font URL
     # (what `flet publish` does too).
     fonts = [
@@ -368,6 +407,26 @@ def build_runtime() -> Tree:
         if rel not in tree.files:
             raise SystemExit(f"pwa: flet-web has no {rel}: update pwa/build.py for this version")
     return tree
+
+
+def python_worker(worker: str) -> bytes:
+    """flet-web's Python worker with the compiled-code cache and the packages' zip."""
+    settings = {
+        "cache": code_cache.CACHE_NAME,
+        "prefix": code_cache.ENTRY_PREFIX,
+        "blob": code_cache.BLOB_PATH,
+        "module": code_cache.BROWSER_MODULE,
+        "source": (HERE / "code_cache.py").read_text(encoding="utf-8"),
+    }
+    init = FS_INIT_JS.replace("__SETTINGS__", json.dumps(settings, sort_keys=True))
+    load = "self.pyodide = await loadPyodide({\n"
+    started = "\n        flet_js.userAppStarting()\n"
+    for marker in (load, started):
+        if worker.count(marker) != 1:
+            raise SystemExit(f"pwa: python-worker.js changed shape: {marker.strip()!r} not found")
+    worker = worker.replace(load, load + "            fsInit: shipfloorFsInit,\n", 1)
+    worker = worker.replace(started, started + BOOT_PYTHON.lstrip("\n"), 1)
+    return (init + "\n" + worker).encode()
 
 
 def _tar_member(name: str, size: int, mode: int = 0o644) -> tarfile.TarInfo:
@@ -394,16 +453,38 @@ def _wheel_files(wheel: Path) -> dict[str, bytes]:
     return files
 
 
+def _stored_zip(files: dict[str, bytes]) -> bytes:
+    """A zip of ``files`` for ``zipimport``: uncompressed (the package's gzip compresses it),
+    with its folders, fixed times and modes, sorted: the same files give the same bytes."""
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
+        folders = sorted(
+            {"/".join(n.split("/")[:i]) + "/" for n in files for i in range(1, n.count("/") + 1)}
+        )
+        for name in sorted([*folders, *files]):
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
+            info.create_system = 3
+            info.external_attr = ((0o40755 if name.endswith("/") else 0o100644) << 16) | (
+                0x10 if name.endswith("/") else 0
+            )
+            zf.writestr(info, b"" if name.endswith("/") else files[name])
+    return raw.getvalue()
+
+
 def app_package(wheels: list[Path]) -> bytes:
-    """``app.tar.gz``: entry ``main.py``, the app's sources, ``__pypackages__``. Reproducible."""
+    """``app.tar.gz``: entry ``main.py``, the app's sources, the pure-Python packages in
+    ``site-packages.zip`` and the compiled ones in ``__pypackages__/``. Reproducible."""
     files: dict[str, bytes] = {"main.py": (HERE / "entry.py").read_bytes()}
     for rel, path in app_sources().items():
         files[rel] = path.read_bytes()
-    for rel, path in pure_packages().items():
-        files[f"__pypackages__/{rel}"] = path.read_bytes()
+    pure = {rel: path.read_bytes() for rel, path in pure_packages().items()}
     for wheel in wheels:
-        for rel, data in _wheel_files(wheel).items():
-            files[f"__pypackages__/{rel}"] = data
+        unpacked = _wheel_files(wheel)
+        if any(rel.endswith(".so") for rel in unpacked):
+            files.update((f"__pypackages__/{rel}", data) for rel, data in unpacked.items())
+        else:
+            pure.update(unpacked)
+    files[PURE_ZIP] = _stored_zip(pure)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         dirs: set[str] = set()
@@ -514,7 +595,14 @@ def index_html(runtime: str, package: str, build_id: str) -> bytes:
 def service_worker(build_id: str, core: list[str], renderers: dict[str, list[str]]) -> bytes:
     """``sw.js``: the click-routing helpers and the worker, with this build's file lists."""
     settings = json.dumps(
-        {"version": build_id, "core": core, "renderers": renderers}, indent=1, sort_keys=True
+        {
+            "version": build_id,
+            "core": core,
+            "renderers": renderers,
+            "codeCache": code_cache.CACHE_NAME,
+        },
+        indent=1,
+        sort_keys=True,
     )
     source = (HERE / "sw.js").read_text(encoding="utf-8")
     marker = "/*__BUILD__*/ null"

@@ -15,6 +15,9 @@
 const BUILD = /*__BUILD__*/ null;
 const PREFIX = "shipfloor-";
 const CACHE = PREFIX + BUILD.version;
+/* The Python worker's compiled code (pwa/code_cache.py): it replaces its own entry when
+ * the app package changes, so an update leaves it alone. */
+const CODE_CACHE = BUILD.codeCache;
 const API = ["/api/", "/schema", "/health/"];
 
 function isApi(path) {
@@ -42,7 +45,7 @@ function runtimeFile(path) {
 async function renderersInUse() {
   const had = new Set();
   for (const name of await caches.keys()) {
-    if (!name.startsWith(PREFIX) || name === CACHE) continue;
+    if (!name.startsWith(PREFIX) || name === CACHE || name === CODE_CACHE) continue;
     const cache = await caches.open(name);
     for (const req of await cache.keys()) {
       const file = runtimeFile(new URL(req.url).pathname);
@@ -68,7 +71,9 @@ self.addEventListener("install", function (event) {
 self.addEventListener("activate", function (event) {
   event.waitUntil((async function () {
     for (const name of await caches.keys()) {
-      if (name.startsWith(PREFIX) && name !== CACHE) await caches.delete(name);
+      if (name.startsWith(PREFIX) && name !== CACHE && name !== CODE_CACHE) {
+        await caches.delete(name);
+      }
     }
     await self.clients.claim();
   })());

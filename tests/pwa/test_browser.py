@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from playwright.sync_api import CDPSession, Page, Worker, expect
 
+from pwa import build as pwa_build
+from pwa import code_cache
 from server.demo import DEMO_EMAIL, DEMO_PASSWORD
 from server.notifications.schemas import Kind, OrderSnapshot
 from server.notifications.webpush import push_payload
@@ -31,6 +35,28 @@ from tests.pwa.conftest import (
     wait_for_sign_in,
 )
 from tests.support import ServerThread
+
+CODE = code_cache.CACHE_NAME
+CODE_CACHE_LINE = re.compile(r"code cache: (\d+) modules from the cache, (\d+) compiled")
+
+
+@dataclass(frozen=True)
+class CodeCacheReport:
+    """What a start's Python worker said about its compiled-code cache."""
+
+    from_cache: int
+    compiled: int
+
+
+def code_cache_report(page: Page, visit: Visit) -> CodeCacheReport:
+    """The start's line about the code cache (logged a second after the first screen)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in visit.console:
+            if found := CODE_CACHE_LINE.search(line):
+                return CodeCacheReport(int(found[1]), int(found[2]))
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no code cache report in the console: {visit.console[-20:]}")
 
 
 def service_worker(visit: Visit) -> Worker:
@@ -58,12 +84,19 @@ def test_the_app_starts_from_cache_with_the_server_stopped(
     assert any("storage ready at /data" in line for line in visit.console)
     # The core is precached, and the renderer this browser used has been kept.
     caches = cached_paths(page)
+    caches.pop(code_cache.CACHE_NAME, None)  # the Python worker's: below
     assert list(caches) == [f"shipfloor-{built.info['version']}"]
     cached = set(next(iter(caches.values())))
     assert set(built.info["precache_core"]) <= cached
     kept = [n for n, urls in built.info["renderers"].items() if set(urls) <= cached]
     assert kept, "no renderer variant was cached"
     assert len(kept) < len(built.info["renderers"])  # only what this browser uses
+
+    # What this start compiled is kept for the next, under the package's name.
+    entry = code_cache.entry_url(built.info["app_package"])
+    poll(page, "async ([n, u]) => !!(await (await caches.open(n)).match(u))", 60, [CODE, entry])
+    first = code_cache_report(page, visit)
+    assert first.compiled > 200  # the app, flet and the standard library's modules
 
     server.stop()
     visit.console.clear()
@@ -73,6 +106,10 @@ def test_the_app_starts_from_cache_with_the_server_stopped(
     page.screenshot(path=str(built.root.parent / "offline-sign-in.png"))
     assert any("storage ready at /data" in line for line in visit.console)
     assert not any("storage problem" in line for line in visit.console)
+    # The same screen again: every module from the code cache, none compiled.
+    again = code_cache_report(page, visit)
+    assert again.from_cache >= first.compiled
+    assert again.compiled == 0
     assert visit.external <= KNOWN_EXTERNAL, visit.external - KNOWN_EXTERNAL
 
 
@@ -82,11 +119,11 @@ RUN_IN_PYODIDE = """async ([runtime, pkg, code]) => {
         const py = await loadPyodide();
         const archive = await (await fetch(pkg)).arrayBuffer();
         py.unpackArchive(archive, "gztar");
-        py.runPython("import sys; sys.path.insert(0, '__pypackages__')");
+        py.runPython("import os, sys; sys.path[:0] = ['__pypackages__', os.path.abspath('PURE_ZIP')]");
         window.__py = py;
     }
     return await window.__py.runPythonAsync(code);
-}"""
+}""".replace("PURE_ZIP", pwa_build.PURE_ZIP)
 
 FIRST_RUN = """
 import json
@@ -313,7 +350,8 @@ def test_a_new_build_offers_update_available_and_reload_switches_to_it(
         controlled(page)
         # The old version's cache is gone, the new one is there.
         poll(page, f"async () => (await caches.keys()).includes('shipfloor-{new}')", 60)
-        assert re.fullmatch(rf"shipfloor-{new}", ",".join(cached_paths(page)))
+        # (The Python worker's code cache stays: it is named after the app package.)
+        assert set(cached_paths(page)) - {CODE} == {f"shipfloor-{new}"}
     finally:
         for name, data in originals.items():
             (built.root / name).write_bytes(data)

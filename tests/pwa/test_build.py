@@ -6,13 +6,18 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from pwa import build as pwa_build
+from pwa import code_cache
 from tests.pwa.conftest import Built
 
 
@@ -22,6 +27,15 @@ def _digests(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def _read(built: Built, name: str) -> bytes:
+    """One file of the app package."""
+    raw = (built.root / built.info["app_package"].lstrip("/")).read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
+        member = tar.extractfile(name)
+        assert member is not None, name
+        return member.read()
 
 
 def _members(built: Built) -> list[tarfile.TarInfo]:
@@ -46,7 +60,7 @@ def test_a_change_to_the_app_is_a_new_version_and_only_a_new_package(
     # Another entry script stands for any change to the app's Python.
     entry = tmp_path / "pwa"
     entry.mkdir()
-    for name in ("entry.py", "page.js", "sw.js", "click.js"):
+    for name in ("entry.py", "page.js", "sw.js", "click.js", "code_cache.py"):
         (entry / name).write_bytes((pwa_build.HERE / name).read_bytes())
     with (entry / "entry.py").open("a") as f:
         f.write("# changed\n")
@@ -74,15 +88,82 @@ def test_the_archive_is_normalised_and_holds_the_app_and_its_packages(built: Bui
     assert "mobile/transport_pyfetch.py" in files
     assert "mobile/browser_runtime.py" in files
     assert "shared/deadlines.py" in files
-    packages = {n.split("/")[1] for n in files if n.startswith("__pypackages__/")}
-    assert {"flet", "msgspec", "msgpack", "holidays", "dateutil", "tzdata"} <= packages
-    # Compiled packages are the Pyodide builds, not this machine's.
-    compiled = [n for n in files if n.endswith(".so")]
-    assert compiled
-    assert all("emscripten" in n or "wasm32" in n for n in compiled), compiled
+    # Compiled packages are files, and the Pyodide builds, not this machine's.
+    compiled = {n.split("/")[1] for n in files if n.startswith("__pypackages__/")}
+    assert {"msgspec", "msgpack"} <= compiled
+    libraries = [n for n in files if n.endswith(".so")]
+    assert libraries
+    assert all(n.startswith("__pypackages__/") for n in libraries)
+    assert all("emscripten" in n or "wasm32" in n for n in libraries), libraries
+    # The pure-Python ones are one zip, for zipimport.
+    with zipfile.ZipFile(io.BytesIO(_read(built, pwa_build.PURE_ZIP))) as zf:
+        infos = zf.infolist()
+    zipped = {i.filename for i in infos}
+    pure = {n.split("/")[0] for n in zipped}
+    assert {"flet", "holidays", "dateutil", "tzdata"} <= pure
+    assert "tzdata/zoneinfo/Europe/Berlin" in zipped
+    assert not pure & compiled
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
+    assert {i.date_time for i in infos} == {pwa_build.FIXED_DATE}
     # httpx does not work in the browser and is not shipped (the PWA uses pyfetch).
-    assert "httpx" not in packages
-    assert not any("__pycache__" in n or n.endswith(".pyc") for n in files)
+    assert "httpx" not in pure | compiled
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in files | zipped)
+
+
+def test_the_packages_zip_imports_and_reads_its_data_through_zipimport(
+    built: Built, tmp_path: Path
+) -> None:
+    # As the browser's Python uses it: on sys.path, nothing unpacked; tzdata's zones are
+    # read through importlib.resources, holidays' countries are imported on demand.
+    archive = tmp_path / pwa_build.PURE_ZIP
+    archive.write_bytes(_read(built, pwa_build.PURE_ZIP))
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(archive)!r})
+import flet, holidays, tzdata
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+assert tzdata.__file__.startswith({str(archive)!r}), tzdata.__file__
+assert holidays.__file__.startswith({str(archive)!r}), holidays.__file__
+print(json.dumps({{
+    "flet": flet.__file__,
+    "offset": datetime(2026, 7, 1, 12, tzinfo=ZoneInfo("Europe/Berlin")).utcoffset().seconds,
+    "christmas": date(2026, 12, 25) in holidays.country_holidays("DE", years=2026),
+}}))
+"""
+    # No time zone database of the system's: the zones must come from tzdata in the zip.
+    env = {"PYTHONTZPATH": "", "PATH": os.environ.get("PATH", "")}
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["flet"].startswith(str(archive))
+    assert found["offset"] == 7200
+    assert found["christmas"] is True
+
+
+def test_the_python_worker_installs_the_code_cache_before_python_starts(built: Built) -> None:
+    runtime = built.root / built.info["runtime"].lstrip("/")
+    worker = (runtime / "python-worker.js").read_text()
+    found = re.search(r"^const SHIPFLOOR_CODE_CACHE = (.*);$", worker, re.MULTILINE)
+    assert found
+    settings = json.loads(found[1])
+    assert settings["source"] == (pwa_build.HERE / "code_cache.py").read_text()
+    assert settings["module"] == code_cache.BROWSER_MODULE
+    assert (settings["cache"], settings["prefix"], settings["blob"]) == (
+        code_cache.CACHE_NAME,
+        code_cache.ENTRY_PREFIX,
+        code_cache.BLOB_PATH,
+    )
+    # Pyodide calls the hook before Python starts; the packages' zip goes on the path
+    # before the app runs.
+    assert worker.count("fsInit: shipfloorFsInit,") == 1
+    assert worker.index("fsInit: shipfloorFsInit,") < worker.index("registerJsModule")
+    path = f'sys.path.insert(1, os.path.abspath("{pwa_build.PURE_ZIP}"))'
+    assert worker.index(path) < worker.index("runpy.run_module(")
+    # The service worker keeps that cache through an update.
+    assert f'"codeCache": "{code_cache.CACHE_NAME}"' in (built.root / "sw.js").read_text()
 
 
 def test_the_page_and_worker_name_only_local_files(built: Built) -> None:
