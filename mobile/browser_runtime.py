@@ -248,6 +248,36 @@ def online() -> bool:
     return bool(js.navigator.onLine)
 
 
+def watch_connectivity(listener: Callable[[bool], None]) -> Callable[[], None]:
+    """Tell ``listener`` what the browser believes about the network, now and on every change.
+
+    The ``online`` and ``offline`` events of the global scope (the Python worker's in the
+    PWA) call it with True or False; it is called once at once with ``navigator.onLine``.
+    Returns the function that stops watching. Outside the browser there is nothing to
+    watch: the listener is not called and stopping does nothing.
+    """
+    if not in_browser():
+        return lambda: None
+    import js
+    from pyodide.ffi import create_proxy
+
+    handlers = {
+        "online": create_proxy(lambda _event: listener(True)),
+        "offline": create_proxy(lambda _event: listener(False)),
+    }
+    for name, handler in handlers.items():
+        js.addEventListener(name, handler)
+
+    def stop() -> None:
+        for name, handler in handlers.items():
+            js.removeEventListener(name, handler)
+            handler.destroy()
+        handlers.clear()
+
+    listener(online())
+    return stop
+
+
 async def check_evicted(prefs: Preferences, folder: Path | None = None) -> StorageProblem | None:
     """Report a store the browser evicted: preferences remember one, the folder has none.
 

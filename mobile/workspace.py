@@ -130,6 +130,10 @@ class Workspace:
         self._data_changed()
         self.client.notify()
 
+    def set_online(self, online: bool) -> None:
+        """The platform says the network went away or came back (back: sync at once)."""
+        self.scheduler.set_online(online)
+
     def sync_now(self) -> None:
         """Sync as soon as possible ("Sync now", pull-to-refresh), even during a backoff."""
         self.scheduler.sync_soon()

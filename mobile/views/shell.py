@@ -62,6 +62,8 @@ class SignedIn:
         # Who is on which order ("I'm picking this"): asked as the app syncs, while online.
         self.claims = Claims(session.api, session.user.id)
         self._unwatch_claims = workspace.watch_status(self._synced)
+        # In the browser: the Wi-Fi coming back syncs at once instead of after the backoff.
+        self._unwatch_network = browser_runtime.watch_connectivity(workspace.set_online)
 
     def _synced(self, status: SyncStatus) -> None:
         if status.online:
@@ -71,6 +73,7 @@ class SignedIn:
         """Stop syncing, close the device store (the file stays) and the connections."""
         self._unwatch()
         self._unwatch_claims()
+        self._unwatch_network()
         self.claims.close()
         self.orders.dispose()
         self.detail.dispose()

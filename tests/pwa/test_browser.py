@@ -173,6 +173,14 @@ json.dumps({"orders": store.order_count(), "problems": len(browser_runtime.stora
 """
 
 
+WATCH = """
+from mobile import browser_runtime
+seen = []
+stop = browser_runtime.watch_connectivity(seen.append)
+json.dumps(seen)
+"""
+
+
 def test_python_in_the_browser_syncs_over_pyfetch_into_a_store_that_survives_a_reload(
     built: Built, start_server: Callable[[], ServerThread], visit_for: Callable[..., Visit]
 ) -> None:
@@ -198,6 +206,22 @@ def test_python_in_the_browser_syncs_over_pyfetch_into_a_store_that_survives_a_r
     args = [built.info["runtime"], built.info["app_package"], SECOND_RUN]
     second = json.loads(page.evaluate(RUN_IN_PYODIDE, args))
     assert second == {"orders": first["orders"], "problems": 0}
+
+    # The browser's word on the network reaches Python: the network goes and comes back.
+    # (In the app the listener is the sync scheduler, in the Python worker; Playwright's
+    # offline mode reaches pages, not workers, so here Pyodide runs in the page.)
+    def run(code: str) -> Any:
+        found = page.evaluate(RUN_IN_PYODIDE, [*args[:2], f"import json\n{code}"])
+        return json.loads(found)
+
+    assert run(WATCH) == [True]
+    visit.context.set_offline(True)
+    visit.context.set_offline(False)
+    assert run("json.dumps(seen)") == [True, False, True]
+    assert run("stop()\njson.dumps(seen)") == [True, False, True]
+    visit.context.set_offline(True)
+    assert run("json.dumps(seen)") == [True, False, True]  # stopped: told nothing more
+    visit.context.set_offline(False)
 
 
 def _registration_id(cdp: CDPSession, page: Page) -> str:
