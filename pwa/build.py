@@ -174,6 +174,7 @@ BOOT_PYTHON = f"""
 #: (``pwa/code_cache.py``, through ``sitecustomize``).
 FS_INIT_JS = """// Shipfloor (pwa/build.py): the compiled-code cache, before Python starts.
 const SHIPFLOOR_CODE_CACHE = __SETTINGS__;
+// Whatever fails here, Python starts: without the cache, it compiles as it always did.
 async function shipfloorFsInit(FS, { sitePackages }) {
     const settings = SHIPFLOOR_CODE_CACHE;
     const url = settings.prefix + String(self.appPackageUrl).split("/").pop();
@@ -183,12 +184,16 @@ async function shipfloorFsInit(FS, { sitePackages }) {
     } catch (error) {
         console.warn("code cache: not read (" + error + ")");
     }
-    FS.mkdirTree(sitePackages);
-    FS.writeFile(sitePackages + "/" + settings.module + ".py", settings.source);
-    FS.writeFile(
-        sitePackages + "/sitecustomize.py",
-        "import " + settings.module + "\\n" + settings.module + ".boot(" + JSON.stringify(url) + ")\\n"
-    );
+    try {
+        FS.mkdirTree(sitePackages);
+        FS.writeFile(sitePackages + "/" + settings.module + ".py", settings.source);
+        FS.writeFile(
+            sitePackages + "/sitecustomize.py",
+            "import " + settings.module + "\\n" + settings.module + ".boot(" + JSON.stringify(url) + ")\\n"
+        );
+    } catch (error) {
+        console.warn("code cache: not installed (" + error + ")");
+    }
 }
 """
 

@@ -86,7 +86,9 @@ def test_modules_in_a_zip_on_the_path_go_through_it(tmp_path: Path) -> None:
     cache.install()
     try:
         assert _import("cc_zipped").NAME == "zipped"  # type: ignore[attr-defined]
-        assert cache.misses == 1
+        # zipimport compiles a module twice as it imports it (its get_filename works out
+        # where the code would come from by compiling it): the second is a hit.
+        assert (cache.misses, cache.hits) == (1, 1)
         assert next(iter(cache.entries))[0].startswith(str(archive))
     finally:
         cache.uninstall()
