@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -155,7 +156,8 @@ CORE_ROOT = (
 
 #: a fixed time for every archive member (2020-01-01), so the archive never changes by itself
 FIXED_MTIME = 1577836800
-FIXED_DATE = (2020, 1, 1, 0, 0, 0)
+#: the same time as a zip member's date (year, month, day, hour, minute, second; UTC)
+FIXED_DATE = time.gmtime(FIXED_MTIME)[:6]
 
 #: the pure-Python packages, in one zip on ``sys.path`` (``zipimport``): writing their
 #: 1,400 files into Pyodide's file system was most of the package's 0.45 s unpacking; the
@@ -458,21 +460,27 @@ def _wheel_files(wheel: Path) -> dict[str, bytes]:
     return files
 
 
+def _folders(name: str) -> list[str]:
+    """The folders an archive member sits in, outermost first (``a/b/c.py`` → ``a``, ``a/b``)."""
+    parts = name.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
 def _stored_zip(files: dict[str, bytes]) -> bytes:
     """A zip of ``files`` for ``zipimport``: uncompressed (the package's gzip compresses it),
     with its folders, fixed times and modes, sorted: the same files give the same bytes."""
+    folders = {f"{folder}/" for name in files for folder in _folders(name)}
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as zf:
-        folders = sorted(
-            {"/".join(n.split("/")[:i]) + "/" for n in files for i in range(1, n.count("/") + 1)}
-        )
-        for name in sorted([*folders, *files]):
+        for name in sorted(folders | set(files)):
             info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
-            info.create_system = 3
-            info.external_attr = ((0o40755 if name.endswith("/") else 0o100644) << 16) | (
-                0x10 if name.endswith("/") else 0
-            )
-            zf.writestr(info, b"" if name.endswith("/") else files[name])
+            info.create_system = 3  # Unix: the mode bits below are read
+            if name in folders:
+                info.external_attr = (0o40755 << 16) | 0x10  # and the MS-DOS folder flag
+                zf.writestr(info, b"")
+            else:
+                info.external_attr = 0o100644 << 16
+                zf.writestr(info, files[name])
     return raw.getvalue()
 
 
@@ -494,9 +502,7 @@ def app_package(wheels: list[Path]) -> bytes:
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         dirs: set[str] = set()
         for name in sorted(files):
-            parts = name.split("/")[:-1]
-            for i in range(1, len(parts) + 1):
-                folder = "/".join(parts[:i])
+            for folder in _folders(name):
                 if folder not in dirs:
                     dirs.add(folder)
                     info = _tar_member(folder, 0, 0o755)

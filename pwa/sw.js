@@ -20,6 +20,11 @@ const CACHE = PREFIX + BUILD.version;
 const CODE_CACHE = BUILD.codeCache;
 const API = ["/api/", "/schema", "/health/"];
 
+/** A cache of an older build of ours (the code cache is none: it outlives builds). */
+function olderBuild(name) {
+  return name.startsWith(PREFIX) && name !== CACHE && name !== CODE_CACHE;
+}
+
 function isApi(path) {
   return path === "/api" || API.some(function (p) { return path.startsWith(p); });
 }
@@ -45,7 +50,7 @@ function runtimeFile(path) {
 async function renderersInUse() {
   const had = new Set();
   for (const name of await caches.keys()) {
-    if (!name.startsWith(PREFIX) || name === CACHE || name === CODE_CACHE) continue;
+    if (!olderBuild(name)) continue;
     const cache = await caches.open(name);
     for (const req of await cache.keys()) {
       const file = runtimeFile(new URL(req.url).pathname);
@@ -71,9 +76,7 @@ self.addEventListener("install", function (event) {
 self.addEventListener("activate", function (event) {
   event.waitUntil((async function () {
     for (const name of await caches.keys()) {
-      if (name.startsWith(PREFIX) && name !== CACHE && name !== CODE_CACHE) {
-        await caches.delete(name);
-      }
+      if (olderBuild(name)) await caches.delete(name);
     }
     await self.clients.claim();
   })());
