@@ -163,23 +163,20 @@ def create_app(settings: Settings | None = None) -> Any:
     """The whole server: API plus, unless disabled, the Flet app served at ``/``."""
     settings = settings or Settings.from_env()
     api = create_api(settings)
-    app: Any = api
-    if settings.serve_app:
-        from server.pwa import pwa_app
+    if not settings.serve_app:
+        return api
+    from server.pwa import pwa_app
 
-        if (static := pwa_app()) is not None:  # SHIPFLOOR_APP=pwa: the offline PWA at /
-            app = Dispatcher(api, SecurityHeaders(static, settings))
-        else:
-            from server.webapp import create_web_app
+    if (static := pwa_app()) is not None:  # SHIPFLOOR_APP=pwa: the offline PWA at /
+        return Dispatcher(api, SecurityHeaders(static, settings))
+    from server.webapp import create_web_app
 
-            web, start, stop = create_web_app(settings)
-            # The hooks themselves (async, no parameters): a lambda returning their
-            # coroutine is never awaited by Litestar, and Flet's manager would never evict
-            # closed sessions.
-            api.on_startup.append(start)
-            api.on_shutdown.append(stop)
-            app = Dispatcher(api, SecurityHeaders(web, settings))
-    return app
+    web, start, stop = create_web_app(settings)
+    # The hooks themselves (async, no parameters): a lambda returning their coroutine is
+    # never awaited by Litestar, and Flet's manager would never evict closed sessions.
+    api.on_startup.append(start)
+    api.on_shutdown.append(stop)
+    return Dispatcher(api, SecurityHeaders(web, settings))
 
 
 def create_process_app(settings: Settings | None = None) -> Any:

@@ -179,9 +179,7 @@ class SyncService:
         # cursor only ever asks for "after").
         reserved: int | None = None
         if session.get_bind().dialect.name != "sqlite":
-            most = len({m.order_id for m in batch.mutations})
-            params = {"vendor_id": self.vendor_id, "n": most}
-            reserved = int((await session.execute(_TAKE_SEQ, params)).scalar_one()) - most
+            reserved = await self._take_seq(len({m.order_id for m in batch.mutations}))
         answered = await self._recorded(batch.device_id, [m.mutation_id for m in batch.mutations])
         fresh = [m for m in batch.mutations if m.mutation_id not in answered]
         staged = _Batch(
@@ -347,6 +345,11 @@ class SyncService:
         rows = await self.session.execute(_NOTE_OWNERS[self._dialect], params)
         return {r.id: (r.vendor_id, r.order_id) for r in rows}
 
+    async def _take_seq(self, n: int) -> int:
+        """Take ``n`` values of the vendor's sequence; returns the one before them."""
+        params = {"vendor_id": self.vendor_id, "n": n}
+        return int((await self.session.execute(_TAKE_SEQ, params)).scalar_one()) - n
+
     async def _store(
         self, touched: dict[str, _Touched], now: datetime, reserved: int | None
     ) -> dict[str, int]:
@@ -357,12 +360,7 @@ class SyncService:
         """
         if not touched:
             return {}
-        if reserved is None:
-            params = {"vendor_id": self.vendor_id, "n": len(touched)}
-            result = await self.session.execute(_TAKE_SEQ, params)
-            seq = int(result.scalar_one()) - len(touched)
-        else:
-            seq = reserved
+        seq = await self._take_seq(len(touched)) if reserved is None else reserved
         versions: dict[str, int] = {}
         written: list[tuple[Order, Order]] = []
         changes: list[tuple[Order, Order, list[Event]]] = []
