@@ -16,7 +16,7 @@ semantics DOM (what a person can tap):
   in IndexedDB.
 
 Also the bytes in Cache Storage: what the service worker precached plus the renderer it
-kept, and apart from that the Python worker's compiled-code cache (``mobile/code_cache.py``).
+kept, and apart from that the Python worker's compiled-code cache (``pwa/code_cache.py``).
 Prints a table and writes JSON to ``bench/results/pwa-<time>.json``.
 """
 
